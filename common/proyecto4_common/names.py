@@ -1,0 +1,49 @@
+"""Names other parts rely on (design.md, "Names that other parts rely on").
+
+Defined once here; the DAG, the API, the UI, the chart tests and the plugin import them.
+"""
+
+DAG_ID = "project_pipeline"
+MODEL_NAME = "flight-delay"
+PRODUCTION_ALIAS = "production"
+
+# MLflow metrics of every training run.
+VAL_ACCURACY = "val_accuracy"
+VAL_AUROC = "val_auroc"
+TEST_ACCURACY = "test_accuracy"
+TEST_AUROC = "test_auroc"
+RUN_METRICS = (VAL_ACCURACY, VAL_AUROC, TEST_ACCURACY, TEST_AUROC)
+
+# Run artifacts besides the model.
+MODEL_ARTIFACT_PATH = "model"
+FEATURE_SPEC_FILE = "feature_spec.json"
+SHAP_SUMMARY_PLOT = "shap/summary.png"
+SHAP_BAR_PLOT = "shap/bar.png"
+
+# Tables in the data database.
+RAW_TABLE = "raw_data"
+CLEAN_TABLE = "clean_data"
+INFERENCE_LOG_TABLE = "inference_log"
+INGESTION_LEDGER_TABLE = "ingestion_ledger"
+PROMOTION_LEDGER_TABLE = "promotion_ledger"
+
+# clean_data.dataset values.
+SPLITS = ("train", "validation", "test")
+
+# The answer shown to users for each class of the binary target.
+CATEGORIES = {0: "on time", 1: "delayed"}
+
+# Prometheus metrics of the inference API.
+PREDICT_REQUESTS_TOTAL = "predict_requests_total"
+PREDICT_LATENCY_SECONDS = "predict_latency_seconds"
+
+# Default ports.
+PORTS = {
+    "api": 8989,
+    "ui": 8501,
+    "mlflow": 5000,
+    "data-source": 8000,
+    "airflow": 8080,
+    "prometheus": 9090,
+    "grafana": 3000,
+}
