@@ -47,3 +47,12 @@ PORTS = {
     "prometheus": 9090,
     "grafana": 3000,
 }
+
+# The rest of the API's metrics (dashboards and alert rules query these names).
+PREDICTIONS_TOTAL = "predictions_total"  # label predicted_class: "on time" | "delayed"
+SERVED_MODEL_VERSION = "served_model_version"  # gauge: version number in service, 0 = none
+MODEL_LOADED = "model_loaded"  # gauge: 1 when a model serves, else 0
+INFERENCE_LOG_ROWS_WRITTEN = "inference_log_rows_written_total"
+INFERENCE_LOG_ROWS_BUFFERED = "inference_log_rows_buffered"  # gauge
+INFERENCE_LOG_ROWS_DROPPED = "inference_log_rows_dropped_total"
+FEATURE_DRIFT_PSI = "feature_drift_psi"  # gauge, label feature
