@@ -1,0 +1,68 @@
+"""Reads of the data database: the inference log and the promotion ledger.
+
+No Streamlit here. A database that cannot be reached becomes `DataDbUnavailable`; a table
+that does not exist yet reads as empty (nothing has been served or promoted so far).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+from proyecto4_common.tables import inference_log, promotion_ledger
+from sqlalchemy import create_engine, inspect, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+LOG_COLUMNS = [
+    "id",
+    "created_at",
+    "prediction",
+    "probability",
+    "model_name",
+    "model_version",
+    "latency_ms",
+]
+
+
+class DataDbUnavailable(Exception):
+    """The data database cannot be reached or read."""
+
+
+def recent_predictions(db_url: str, limit: int, timeout_s: float) -> pd.DataFrame:
+    """The latest `limit` rows of inference_log, oldest first, without the request features."""
+    columns = [inference_log.c[name] for name in LOG_COLUMNS]
+    query = select(*columns).order_by(inference_log.c.id.desc()).limit(limit)
+    frame = _read(db_url, timeout_s, inference_log.name, query, LOG_COLUMNS)
+    frame["created_at"] = pd.to_datetime(frame["created_at"], utc=True)
+    return frame.sort_values("id").reset_index(drop=True)
+
+
+def promotion_decisions(db_url: str, timeout_s: float) -> pd.DataFrame:
+    """Every promotion decision, newest first."""
+    names = [c.name for c in promotion_ledger.columns]
+    query = select(promotion_ledger).order_by(promotion_ledger.c.id.desc())
+    return _read(db_url, timeout_s, promotion_ledger.name, query, names)
+
+
+def _read(db_url: str, timeout_s: float, table: str, query, names: list[str]) -> pd.DataFrame:
+    engine = _engine(db_url, timeout_s)
+    try:
+        with engine.connect() as conn:
+            if not inspect(conn).has_table(table):
+                return pd.DataFrame(columns=names)
+            rows = conn.execute(query).all()
+    except SQLAlchemyError as exc:
+        raise DataDbUnavailable(str(exc.orig or exc)) from exc
+    finally:
+        engine.dispose()
+    return pd.DataFrame(rows, columns=names)
+
+
+def _engine(db_url: str, timeout_s: float) -> Engine:
+    # psycopg 3 is the PostgreSQL driver installed; SQLAlchemy's bare scheme means psycopg2.
+    if db_url.startswith("postgresql://"):
+        db_url = "postgresql+psycopg://" + db_url.removeprefix("postgresql://")
+    connect_args = {"connect_timeout": max(1, int(timeout_s))} if "postgresql" in db_url else {}
+    try:
+        return create_engine(db_url, connect_args=connect_args)
+    except (SQLAlchemyError, ValueError, ImportError) as exc:
+        raise DataDbUnavailable(str(exc)) from exc

@@ -1,0 +1,64 @@
+"""Explainability: the SHAP plots that training logged for a model version."""
+
+from __future__ import annotations
+
+import streamlit as st
+from proyecto4_common.names import SHAP_BAR_PLOT, SHAP_SUMMARY_PLOT
+from streamlit_app import states
+from streamlit_app.registry import MlflowUnavailable, Registry, VersionInfo, production
+from streamlit_app.settings import UISettings
+
+PLOTS = {
+    SHAP_SUMMARY_PLOT: "Each dot is one flight: where a feature's value pushed the prediction "
+    "(right = towards a delay), coloured by the value itself.",
+    SHAP_BAR_PLOT: "Mean absolute contribution of each feature: how much it matters overall.",
+}
+
+
+def main() -> None:
+    settings = UISettings()
+    st.title("Explainability")
+    versions = states.registered_versions(
+        settings.mlflow_tracking_uri, settings.ui_request_timeout_s
+    )
+    if versions is None:
+        return
+
+    by_number = {v.version: v for v in versions}
+    default = production(versions) or versions[0]
+    number = st.selectbox(
+        "Model version",
+        list(by_number),
+        index=versions.index(default),
+        format_func=lambda n: describe(by_number[n]),
+    )
+    chosen = by_number[number]
+    if production(versions) is None:
+        st.info("No version is in production yet; showing the newest one.")
+    for path, caption in PLOTS.items():
+        try:
+            image = artifact(
+                settings.mlflow_tracking_uri, settings.ui_request_timeout_s, chosen.run_id, path
+            )
+        except MlflowUnavailable as exc:
+            states.mlflow_down(settings.mlflow_tracking_uri, str(exc))
+            return
+        if image is None:
+            st.warning(f"Version {chosen.version} has no `{path}` artifact.")
+        else:
+            st.image(image, caption=caption)
+
+
+def describe(version: VersionInfo) -> str:
+    aliases = f" ({', '.join(version.aliases)})" if version.aliases else ""
+    objective = f", tuned for {version.objective}" if version.objective else ""
+    return f"v{version.version}{aliases}{objective}"
+
+
+# A run's artifacts never change: one download per plot and process is enough.
+@st.cache_data(show_spinner="Downloading the plot from MLflow…", max_entries=64)
+def artifact(tracking_uri: str, timeout_s: float, run_id: str, path: str) -> bytes | None:
+    return Registry(tracking_uri, timeout_s).artifact(run_id, path)
+
+
+main()

@@ -1,0 +1,54 @@
+"""Monitoring: what the API served recently, from the inference_log table."""
+
+from __future__ import annotations
+
+import streamlit as st
+from streamlit_app import charts, data_db, monitoring, states
+from streamlit_app.settings import UISettings
+
+
+def main() -> None:
+    settings = UISettings()
+    st.title("Monitoring")
+    st.caption(
+        f"The latest {settings.ui_monitoring_rows:,} predictions the inference API logged. "
+        "Request rates and latency histograms live in Grafana."
+    )
+    try:
+        log = data_db.recent_predictions(
+            settings.data_db_url, settings.ui_monitoring_rows, settings.ui_request_timeout_s
+        )
+    except data_db.DataDbUnavailable as exc:
+        states.data_db_down(settings.data_db_url, str(exc))
+        return
+    if log.empty:
+        st.info(
+            "No prediction has been logged yet. Make one on the Predict page, or run "
+            "`proyecto4 loadtest`, and come back."
+        )
+        return
+
+    summary = monitoring.summarize(log)
+    cells = st.columns(4)
+    cells[0].metric("Predictions", f"{summary.predictions:,}")
+    cells[1].metric("Predicted delayed", f"{summary.share_delayed:.1%}")
+    cells[2].metric("Median latency", f"{summary.p50_ms:.1f} ms")
+    cells[3].metric("95th percentile latency", f"{summary.p95_ms:.1f} ms")
+    st.caption(
+        f"From {summary.first:%Y-%m-%d %H:%M} to {summary.last:%Y-%m-%d %H:%M} UTC, "
+        f"model version(s) {', '.join(summary.versions)}."
+    )
+
+    freq, word = monitoring.bucket_size(log)
+    buckets = monitoring.by_bucket(log, freq)
+    st.subheader(f"Volume (predictions per {word})")
+    st.altair_chart(charts.over_time(buckets, "predictions", "predictions"), width="stretch")
+    st.subheader("Share predicted delayed")
+    st.altair_chart(charts.over_time(buckets, "share_delayed", "delayed", ".0%"), width="stretch")
+    st.subheader("Latency")
+    st.altair_chart(charts.latency(buckets), width="stretch")
+    st.subheader("Latest predictions")
+    st.dataframe(log.tail(20).iloc[::-1], hide_index=True)
+
+
+main()
