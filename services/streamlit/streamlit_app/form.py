@@ -7,6 +7,7 @@ every other feature gets its own input, bounded by the range seen in training.
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import math
 from collections.abc import Callable
@@ -121,15 +122,15 @@ def date_bounds(spec: FeatureSpec) -> tuple[dt.date, dt.date] | None:
 
 
 def default_date(spec: FeatureSpec) -> dt.date:
+    """A date whose parts are typical of training: its usual month and day of the month."""
     bounds = date_bounds(spec)
-    today = dt.date.today()
-    if bounds is None:
-        return today
-    # Same day of the year inside the training years, so the derived parts are familiar.
-    try:
-        return today.replace(year=bounds[1].year)
-    except ValueError:  # 29 February
-        return today.replace(year=bounds[1].year, day=28)
+    year = bounds[1].year if bounds else dt.date.today().year
+    names = set(spec.names)
+    month = typical_value(spec.feature("month")) if "month" in names else 1
+    day = typical_value(spec.feature("day_of_month")) if "day_of_month" in names else 1
+    month = min(max(int(month), 1), 12)
+    days_in_month = calendar.monthrange(year, month)[1]
+    return dt.date(year, month, min(max(int(day), 1), days_in_month))
 
 
 def default_time(spec: FeatureSpec, form: FormPlan) -> dt.time:

@@ -1,0 +1,59 @@
+"""The monitoring page reads inference_log from a real PostgreSQL database."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import create_engine
+
+from proyecto4_common.tables import inference_log, metadata
+
+
+def write_log(url: str, rows: list[dict]) -> None:
+    engine = create_engine(url)
+    metadata.create_all(engine)
+    with engine.begin() as conn:
+        conn.execute(inference_log.insert(), rows)
+    engine.dispose()
+
+
+def log_row(minute: int, prediction: int, latency_ms: float) -> dict:
+    return {
+        "created_at": datetime(2026, 11, 26, 10, 0, tzinfo=UTC) + timedelta(minutes=minute),
+        "features": json.dumps({"carrier": "UA"}),
+        "prediction": prediction,
+        "probability": 0.8 if prediction else 0.2,
+        "model_name": "flight-delay",
+        "model_version": "2",
+        "latency_ms": latency_ms,
+    }
+
+
+def test_monitoring_before_any_prediction_says_how_to_get_some(ui_env, run_page, data_db_url):
+    ui_env(db=data_db_url)
+    at = run_page("monitor")
+    assert not at.exception
+    assert not at.error
+    [message] = [i.value for i in at.info]
+    assert "No prediction has been logged yet" in message
+
+
+def test_monitoring_shows_volume_share_delayed_and_latency(ui_env, run_page, data_db_url):
+    # Four predictions over three minutes, one of them delayed.
+    write_log(
+        data_db_url,
+        [log_row(0, 0, 10.0), log_row(0, 1, 20.0), log_row(1, 0, 30.0), log_row(2, 0, 40.0)],
+    )
+    ui_env(db=data_db_url)
+    at = run_page("monitor")
+    assert not at.exception
+    assert not at.error
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Predictions"] == "4"
+    assert metrics["Predicted delayed"] == "25.0%"
+    assert metrics["Median latency"] == "25.0 ms"
+    subheaders = [s.value for s in at.subheader]
+    assert "Volume (predictions per minute)" in subheaders
+    assert "Latency" in subheaders
+    assert at.dataframe[0].value["model_version"].tolist() == ["2", "2", "2", "2"]
