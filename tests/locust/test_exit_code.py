@@ -1,0 +1,34 @@
+"""A real headless locust run exits non-zero when a limit is broken, and says why."""
+
+import socket
+
+import loadtest
+from loadtest.runner import read_totals
+
+
+def unused_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_a_run_without_an_api_breaks_the_failure_limit(tmp_path, capfd):
+    host = f"http://127.0.0.1:{unused_port()}"
+
+    code = loadtest.run(
+        host,
+        users=2,
+        spawn_rate=2,
+        run_time="2s",
+        spec_wait=1,
+        csv_prefix=tmp_path / "run",
+        html=tmp_path / "run.html",
+    )
+
+    assert code == 1
+    out = capfd.readouterr().out
+    assert "load test threshold broken: failure ratio 1.0000 > 0.01" in out
+    by_name = read_totals(tmp_path / "run")
+    assert by_name["/model"].failures == 2
+    assert by_name["Aggregated"].requests == 2
+    assert (tmp_path / "run.html").read_text().lower().startswith("<!doctype html>")
