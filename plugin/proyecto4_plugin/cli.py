@@ -1,0 +1,155 @@
+"""Command line of `helm proyecto4`: argument parsing and the one-line error contract."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from contextlib import ExitStack
+
+import httpx
+
+from proyecto4_plugin import loadtest, promotion, smoke, status
+from proyecto4_plugin.endpoints import Endpoints, Targets
+from proyecto4_plugin.errors import PluginError
+from proyecto4_plugin.inference_api import InferenceApi
+from proyecto4_plugin.names import MODEL_NAME, PRODUCTION_ALIAS
+from proyecto4_plugin.registry import Registry
+
+EPILOG = """\
+Cluster mode (default): the release's services are reached with kubectl port-forward in
+the namespace and kube context Helm passes on (-n/--namespace, --kube-context,
+--kubeconfig). URL mode: --api-url and --mlflow-url (and --airflow-url for the DAG run)
+reach running services directly, e.g. those of `make demo`.
+"""
+
+
+class OneLineErrorParser(argparse.ArgumentParser):
+    """Usage mistakes are one line too (`--help` still shows the full usage)."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: {message} (see --help)\n")
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return value
+
+
+def _duration(text: str) -> str:
+    try:
+        loadtest.duration_seconds(text)
+    except PluginError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = OneLineErrorParser(add_help=False)
+    common.add_argument("release", nargs="?", metavar="RELEASE", help="the Helm release")
+    urls = common.add_argument_group("URL mode")
+    urls.add_argument("--api-url", help="inference API base URL, e.g. http://127.0.0.1:8989")
+    urls.add_argument("--mlflow-url", help="MLflow tracking server URL, e.g. http://127.0.0.1:5000")
+    urls.add_argument("--airflow-url", help="Airflow API server URL (status: last DAG run)")
+    common.add_argument(
+        "--timeout", type=float, default=30.0, help="seconds to wait for each HTTP answer"
+    )
+
+    parser = OneLineErrorParser(
+        prog="helm proyecto4",
+        description="Operate a proyecto4 release.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    status_cmd = commands.add_parser(
+        "status", parents=[common], help="components ready, production model, last DAG run, API"
+    )
+    status_cmd.add_argument(
+        "--rate-window",
+        type=float,
+        default=5.0,
+        help="seconds between the two /metrics scrapes that give the request rate (0: total only)",
+    )
+    promote_cmd = commands.add_parser(
+        "promote",
+        parents=[common],
+        help=f"point {PRODUCTION_ALIAS} at a version, reload the API, check it serves it",
+    )
+    promote_cmd.add_argument("--version", required=True, help=f"{MODEL_NAME} version to promote")
+    commands.add_parser(
+        "rollback",
+        parents=[common],
+        help=f"move {PRODUCTION_ALIAS} back to the previous production version",
+    )
+    commands.add_parser(
+        "smoke", parents=[common], help="one prediction end to end and the API's metrics present"
+    )
+    load_cmd = commands.add_parser(
+        "loadtest", parents=[common], help="run Locust headless against the API, print its summary"
+    )
+    load_cmd.add_argument("--users", type=_positive_int, default=10)
+    load_cmd.add_argument("--spawn-rate", type=float, default=5.0, help="users started per second")
+    load_cmd.add_argument("--duration", type=_duration, default="30s", help="e.g. 30s, 5m, 1h30m")
+    load_cmd.add_argument("--locustfile", help="URL mode: the locustfile to run locally")
+    return parser
+
+
+def _promote(endpoints: Endpoints, version: str, decision: str, *, rollback: bool, out) -> int:
+    registry = Registry(endpoints.mlflow())
+    previous = promotion.move_production(registry, version, decision, rollback=rollback)
+    print(f"{registry.model_name}@{PRODUCTION_ALIAS}: v{previous or '-'} -> v{version}", file=out)
+    for line in promotion.reload_and_check(endpoints.api_replicas(), version):
+        print(line, file=out)
+    return 0
+
+
+def dispatch(args: argparse.Namespace, endpoints: Endpoints, out) -> int:
+    if args.command == "status":
+        return status.run(endpoints, rate_window=args.rate_window, out=out)
+    if args.command == "promote":
+        return _promote(
+            endpoints, args.version, f"manual promotion of v{args.version}", rollback=False, out=out
+        )
+    if args.command == "rollback":
+        registry = Registry(endpoints.mlflow())
+        current = registry.production()
+        if current is None:
+            raise PluginError(
+                f"{registry.model_name} has no {PRODUCTION_ALIAS} version to roll back"
+            )
+        target = promotion.rollback_target(registry, current)
+        decision = f"rollback from v{current['version']} to v{target}"
+        return _promote(endpoints, target, decision, rollback=True, out=out)
+    if args.command == "smoke":
+        return smoke.run(InferenceApi(endpoints.service("api")), out=out)
+    if endpoints.targets.api_url:
+        return loadtest.run_locally(
+            args.api_url, args.locustfile, args.users, args.spawn_rate, args.duration, out
+        )
+    return loadtest.run_in_cluster(endpoints, args.users, args.spawn_rate, args.duration, out)
+
+
+def main(argv: list[str] | None = None, out=None) -> int:
+    out = out or sys.stdout
+    args = build_parser().parse_args(argv)
+    targets = Targets(
+        release=args.release,
+        api_url=args.api_url,
+        mlflow_url=args.mlflow_url,
+        airflow_url=args.airflow_url,
+        timeout=args.timeout,
+    )
+    try:
+        with ExitStack() as stack:
+            return dispatch(args, Endpoints(targets, stack), out)
+    except PluginError as exc:
+        print(f"helm proyecto4 {args.command}: {exc}", file=sys.stderr)
+        return 1
+    except httpx.HTTPError as exc:  # a failure outside Service.call, e.g. a bad URL
+        print(f"helm proyecto4 {args.command}: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,128 @@
+"""Where the release's services answer: explicit URLs (URL mode) or port-forwards (cluster).
+
+Each service is resolved on its own, so `--api-url` alone still port-forwards to MLflow.
+Port-forwards live as long as the ExitStack the command runs in.
+"""
+
+from __future__ import annotations
+
+import os
+from contextlib import ExitStack
+from dataclasses import dataclass
+
+from proyecto4_plugin import release as parts
+from proyecto4_plugin.errors import PluginError
+from proyecto4_plugin.http import Service
+from proyecto4_plugin.kube import Cluster, port_forward
+
+
+@dataclass
+class Targets:
+    """What the user named on the command line."""
+
+    release: str | None
+    api_url: str | None = None
+    mlflow_url: str | None = None
+    airflow_url: str | None = None
+    timeout: float = 30.0
+
+    def explicit(self, component: str) -> str | None:
+        return {"api": self.api_url, "mlflow": self.mlflow_url, "airflow": self.airflow_url}.get(
+            component
+        )
+
+
+def mlflow_auth() -> dict:
+    """MLflow's own client settings for a server behind basic auth or a token."""
+    user, password = (
+        os.environ.get("MLFLOW_TRACKING_USERNAME"),
+        os.environ.get("MLFLOW_TRACKING_PASSWORD"),
+    )
+    if user and password:
+        return {"auth": (user, password)}
+    token = os.environ.get("MLFLOW_TRACKING_TOKEN")
+    return {"headers": {"Authorization": f"Bearer {token}"}} if token else {}
+
+
+class Endpoints:
+    def __init__(self, targets: Targets, stack: ExitStack, cluster: Cluster | None = None):
+        self.targets = targets
+        self.stack = stack
+        self._cluster = cluster
+        self._manifest: list[dict] | None = None
+        self._urls: dict[str, str] = {}
+
+    @property
+    def cluster(self) -> Cluster:
+        if self._cluster is None:
+            self._cluster = Cluster.from_env()
+        return self._cluster
+
+    @property
+    def cluster_mode(self) -> bool:
+        """True when the API or MLflow is reached through the cluster."""
+        return not (self.targets.api_url and self.targets.mlflow_url)
+
+    def release(self) -> str:
+        if not self.targets.release:
+            raise PluginError(
+                "name the RELEASE to reach it through the cluster, "
+                "or give --api-url and --mlflow-url"
+            )
+        return self.targets.release
+
+    def manifest(self) -> list[dict]:
+        if self._manifest is None:
+            self._manifest = self.cluster.release_manifest(self.release())
+        return self._manifest
+
+    def url(self, component: str) -> str:
+        if component not in self._urls:
+            self._urls[component] = self.targets.explicit(component) or self._forward(component)
+        return self._urls[component]
+
+    def _forward(self, component: str) -> str:
+        service = parts.component_service(self.manifest(), component, self.release())
+        resource = f"svc/{service['metadata']['name']}"
+        return self.stack.enter_context(
+            port_forward(self.cluster, resource, parts.service_port(service))
+        )
+
+    def service(self, component: str, **client_options) -> Service:
+        service = Service(
+            parts.COMPONENT_TITLES[component],
+            self.url(component),
+            timeout=self.targets.timeout,
+            **client_options,
+        )
+        self.stack.callback(service.close)
+        return service
+
+    def mlflow(self) -> Service:
+        return self.service("mlflow", **mlflow_auth())
+
+    def api_replicas(self) -> list[Service]:
+        """One client per serving API pod (each loads its model itself), or the given URL."""
+        if self.targets.api_url:
+            return [self.service("api")]
+        service = parts.component_service(self.manifest(), "api", self.release())
+        selector = service.get("spec", {}).get("selector") or {}
+        label_query = ",".join(f"{key}={value}" for key, value in sorted(selector.items()))
+        pods = [
+            pod
+            for pod in self.cluster.get_json("get", "pods", "-l", label_query)["items"]
+            if parts.is_ready_pod(pod)
+        ]
+        if not pods:
+            raise PluginError(f"no ready pod behind service {service['metadata']['name']}")
+        target_port = service["spec"]["ports"][0].get("targetPort", parts.service_port(service))
+        clients = []
+        for pod in pods:
+            name = pod["metadata"]["name"]
+            url = self.stack.enter_context(
+                port_forward(self.cluster, f"pod/{name}", parts.pod_port(pod, target_port))
+            )
+            client = Service(f"inference API pod {name}", url, timeout=self.targets.timeout)
+            self.stack.callback(client.close)
+            clients.append(client)
+        return clients

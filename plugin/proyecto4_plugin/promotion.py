@@ -1,0 +1,82 @@
+"""promote and rollback: move the `production` alias, record it, make the API serve it.
+
+The record: tags on the model version that became production (`promotion` with the
+decision text, `promoted_at`, `promoted_by`, `previous_production`). `previous_production`
+chains the history, so repeated rollbacks walk back through earlier promotions.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+from datetime import UTC, datetime
+
+from proyecto4_plugin.errors import PluginError
+from proyecto4_plugin.http import Service
+from proyecto4_plugin.inference_api import InferenceApi, served_version
+from proyecto4_plugin.names import (
+    TAG_PREVIOUS_PRODUCTION,
+    TAG_PROMOTED_AT,
+    TAG_PROMOTED_BY,
+    TAG_PROMOTION,
+)
+from proyecto4_plugin.registry import Registry, tags_of
+
+
+def actor() -> str:
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = "unknown"
+    return f"{user} via helm proyecto4"
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def rollback_target(registry: Registry, current: dict) -> str:
+    """The version that was production before the current one."""
+    previous = tags_of(current).get(TAG_PREVIOUS_PRODUCTION)
+    if not previous:
+        raise PluginError(
+            f"{registry.model_name} v{current['version']} has no recorded previous production "
+            f"version (tag {TAG_PREVIOUS_PRODUCTION}); use promote --version N instead"
+        )
+    registry.version(previous)  # fails clearly if that version was deleted since
+    return previous
+
+
+def move_production(
+    registry: Registry, version: str, decision: str, *, rollback: bool
+) -> str | None:
+    """Point `production` at `version` and tag it; returns the version it replaced."""
+    target = registry.version(version)
+    current = registry.production()
+    previous = current["version"] if current else None
+    tags = {
+        TAG_PROMOTION: decision,
+        TAG_PROMOTED_AT: now_iso(),
+        TAG_PROMOTED_BY: os.environ.get("PROYECTO4_ACTOR") or actor(),
+    }
+    # A rollback keeps the target's own history so a second rollback goes further back.
+    if previous and previous != version and not rollback:
+        tags[TAG_PREVIOUS_PRODUCTION] = previous
+    registry.set_production(target["version"])
+    registry.set_tags(target["version"], tags)
+    return previous
+
+
+def reload_and_check(replicas: list[Service], version: str) -> list[str]:
+    """Each API replica reloads `production` and must then report `version`."""
+    lines = []
+    for service in replicas:
+        api = InferenceApi(service)
+        api.load_model()
+        served = served_version(api.model())
+        if served != str(version):
+            raise PluginError(
+                f"{service.name} serves version {served} after reloading, expected {version}"
+            )
+        lines.append(f"{service.name} now serves v{served}")
+    return lines

@@ -1,0 +1,94 @@
+"""A release's parts as its manifest shows them: services per component, workloads.
+
+Components are recognised by labels, so the plugin follows whatever names the chart
+gives its objects: our subcharts set the standard `app.kubernetes.io/name`, the Apache
+Airflow chart labels its pods with `component`.
+"""
+
+from __future__ import annotations
+
+from proyecto4_plugin.errors import PluginError
+
+COMPONENT_LABELS: dict[str, tuple[dict[str, str], ...]] = {
+    "api": ({"app.kubernetes.io/name": "inference-api"},),
+    "mlflow": ({"app.kubernetes.io/name": "mlflow"},),
+    "airflow": ({"component": "api-server"}, {"component": "webserver"}),
+    "locust": ({"app.kubernetes.io/name": "locust"},),
+}
+COMPONENT_TITLES = {
+    "api": "inference API",
+    "mlflow": "MLflow",
+    "airflow": "Airflow API server",
+    "locust": "Locust",
+}
+WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet")
+
+
+def _labels(obj: dict) -> dict[str, str]:
+    return obj.get("metadata", {}).get("labels") or {}
+
+
+def find_objects(manifest: list[dict], kind: str, component: str) -> list[dict]:
+    """Objects of `kind` that belong to `component`, by the first label set that matches."""
+    of_kind = [obj for obj in manifest if obj.get("kind") == kind]
+    for wanted in COMPONENT_LABELS[component]:
+        found = [obj for obj in of_kind if wanted.items() <= _labels(obj).items()]
+        if found:
+            return found
+    return []
+
+
+def service_port(service: dict) -> int:
+    """The service's HTTP port: the one named `http`, else the first."""
+    ports = service.get("spec", {}).get("ports") or []
+    if not ports:
+        raise PluginError(f"service {service['metadata']['name']} exposes no port")
+    named = [p for p in ports if p.get("name") == "http"]
+    return int((named or ports)[0]["port"])
+
+
+def component_service(manifest: list[dict], component: str, release: str) -> dict:
+    """The component's ClusterIP service (not a headless one), or a clear error."""
+    services = [
+        svc
+        for svc in find_objects(manifest, "Service", component)
+        if svc.get("spec", {}).get("clusterIP") != "None"
+    ]
+    if not services:
+        raise PluginError(
+            f"release {release} has no {COMPONENT_TITLES[component]} service "
+            f"(is the component enabled in its values?)"
+        )
+    return services[0]
+
+
+def workloads(manifest: list[dict]) -> list[tuple[str, str]]:
+    return sorted(
+        (obj["kind"], obj["metadata"]["name"])
+        for obj in manifest
+        if obj.get("kind") in WORKLOAD_KINDS
+    )
+
+
+def readiness(live: dict) -> tuple[int, int]:
+    """(ready, wanted) replicas of a live Deployment, StatefulSet or DaemonSet."""
+    status = live.get("status", {})
+    if live.get("kind") == "DaemonSet":
+        return status.get("numberReady", 0), status.get("desiredNumberScheduled", 0)
+    return status.get("readyReplicas", 0), live.get("spec", {}).get("replicas", 1)
+
+
+def is_ready_pod(pod: dict) -> bool:
+    conditions = pod.get("status", {}).get("conditions") or []
+    return any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
+
+
+def pod_port(pod: dict, target_port: int | str) -> int:
+    """A service's targetPort on one pod: numbers as they are, names via the containers."""
+    if isinstance(target_port, int) or str(target_port).isdigit():
+        return int(target_port)
+    for container in pod.get("spec", {}).get("containers", []):
+        for port in container.get("ports") or []:
+            if port.get("name") == target_port:
+                return int(port["containerPort"])
+    raise PluginError(f"pod {pod['metadata']['name']} has no port named {target_port}")
