@@ -53,6 +53,9 @@ def build_parser() -> argparse.ArgumentParser:
     urls.add_argument("--mlflow-url", help="MLflow tracking server URL, e.g. http://127.0.0.1:5000")
     urls.add_argument("--airflow-url", help="Airflow API server URL (status: last DAG run)")
     common.add_argument(
+        "--model-name", default=MODEL_NAME, help=f"registered model (default {MODEL_NAME})"
+    )
+    common.add_argument(
         "--timeout", type=float, default=30.0, help="seconds to wait for each HTTP answer"
     )
 
@@ -98,7 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _promote(endpoints: Endpoints, version: str, decision: str, *, rollback: bool, out) -> int:
-    registry = Registry(endpoints.mlflow())
+    registry = Registry(endpoints.mlflow(), endpoints.targets.model_name)
     previous = promotion.move_production(registry, version, decision, rollback=rollback)
     print(f"{registry.model_name}@{PRODUCTION_ALIAS}: v{previous or '-'} -> v{version}", file=out)
     for line in promotion.reload_and_check(endpoints.api_replicas(), version):
@@ -114,7 +117,7 @@ def dispatch(args: argparse.Namespace, endpoints: Endpoints, out) -> int:
             endpoints, args.version, f"manual promotion of v{args.version}", rollback=False, out=out
         )
     if args.command == "rollback":
-        registry = Registry(endpoints.mlflow())
+        registry = Registry(endpoints.mlflow(), endpoints.targets.model_name)
         current = registry.production()
         if current is None:
             raise PluginError(
@@ -140,6 +143,7 @@ def main(argv: list[str] | None = None, out=None) -> int:
         api_url=args.api_url,
         mlflow_url=args.mlflow_url,
         airflow_url=args.airflow_url,
+        model_name=args.model_name,
         timeout=args.timeout,
     )
     try:

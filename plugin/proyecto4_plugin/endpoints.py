@@ -14,6 +14,7 @@ from proyecto4_plugin import release as parts
 from proyecto4_plugin.errors import PluginError
 from proyecto4_plugin.http import Service
 from proyecto4_plugin.kube import Cluster, port_forward
+from proyecto4_plugin.names import MODEL_NAME
 
 
 @dataclass
@@ -24,6 +25,7 @@ class Targets:
     api_url: str | None = None
     mlflow_url: str | None = None
     airflow_url: str | None = None
+    model_name: str = MODEL_NAME
     timeout: float = 30.0
 
     def explicit(self, component: str) -> str | None:
@@ -49,7 +51,7 @@ class Endpoints:
         self.targets = targets
         self.stack = stack
         self._cluster = cluster
-        self._manifest: list[dict] | None = None
+        self._objects: list[dict] | None = None
         self._urls: dict[str, str] = {}
 
     @property
@@ -71,10 +73,13 @@ class Endpoints:
             )
         return self.targets.release
 
-    def manifest(self) -> list[dict]:
-        if self._manifest is None:
-            self._manifest = self.cluster.release_manifest(self.release())
-        return self._manifest
+    def objects(self) -> list[dict]:
+        """The release's live services and workloads (looked up once per command)."""
+        if self._objects is None:
+            release = self.release()
+            self.cluster.check_release(release)
+            self._objects = self.cluster.release_objects(release, parts.RELEASE_KINDS)
+        return self._objects
 
     def url(self, component: str) -> str:
         if component not in self._urls:
@@ -82,7 +87,7 @@ class Endpoints:
         return self._urls[component]
 
     def _forward(self, component: str) -> str:
-        service = parts.component_service(self.manifest(), component, self.release())
+        service = parts.component_service(self.objects(), component, self.release())
         resource = f"svc/{service['metadata']['name']}"
         return self.stack.enter_context(
             port_forward(self.cluster, resource, parts.service_port(service))
@@ -105,7 +110,7 @@ class Endpoints:
         """One client per serving API pod (each loads its model itself), or the given URL."""
         if self.targets.api_url:
             return [self.service("api")]
-        service = parts.component_service(self.manifest(), "api", self.release())
+        service = parts.component_service(self.objects(), "api", self.release())
         selector = service.get("spec", {}).get("selector") or {}
         label_query = ",".join(f"{key}={value}" for key, value in sorted(selector.items()))
         pods = [

@@ -18,8 +18,6 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-import yaml
-
 from proyecto4_plugin.errors import PluginError
 
 COMMAND_TIMEOUT_S = 120
@@ -84,17 +82,28 @@ class Cluster:
             return f"no cluster reachable ({_one_line(stderr)})"
         return _one_line(stderr)
 
-    def release_manifest(self, release: str) -> list[dict]:
-        """The objects Helm installed for the release; fails clearly when there is none."""
+    def check_release(self, release: str) -> None:
+        """Fails clearly when the release is not installed in the namespace."""
         try:
-            text = self.run(self.helm("get", "manifest", release))
+            self.run(self.helm("status", release))
         except PluginError as exc:
             if "not found" in str(exc):
                 raise PluginError(
                     f"release {release} not found in namespace {self.namespace}"
                 ) from None
             raise
-        return [doc for doc in yaml.safe_load_all(text) if isinstance(doc, dict)]
+
+    def release_objects(self, release: str, kinds: str) -> list[dict]:
+        """Live objects of `kinds` (kubectl's comma list) that belong to the release.
+
+        Most charts label them `app.kubernetes.io/instance`; the Apache Airflow chart uses
+        `release`. Both selectors are asked and the answers merged.
+        """
+        found: dict[tuple[str, str], dict] = {}
+        for selector in (f"app.kubernetes.io/instance={release}", f"release={release}"):
+            for item in self.get_json("get", kinds, "-l", selector)["items"]:
+                found[(item["kind"], item["metadata"]["name"])] = item
+        return list(found.values())
 
     def get_json(self, *args: str, stdin: str | None = None) -> dict:
         return json.loads(self.run(self.kubectl(*args, "-o", "json"), stdin=stdin))

@@ -91,9 +91,9 @@ def job_manifest(release: str, workload: dict, args: list[str], name: str) -> di
     }
 
 
-def locust_workload(manifest: list[dict], release: str) -> dict:
+def locust_workload(objects: list[dict], release: str) -> dict:
     for kind in ("Deployment", "Job", "CronJob"):
-        found = parts.find_objects(manifest, kind, "locust")
+        found = parts.find_objects(objects, kind, "locust")
         if found:
             return found[0]
     raise PluginError(f"release {release} has no Locust workload (set locust.enabled=true)")
@@ -101,13 +101,13 @@ def locust_workload(manifest: list[dict], release: str) -> dict:
 
 def run_in_cluster(endpoints: Endpoints, users: int, spawn_rate: float, duration: str, out) -> int:
     release, cluster = endpoints.release(), endpoints.cluster
-    manifest = endpoints.manifest()
-    service = parts.component_service(manifest, "api", release)
+    objects = endpoints.objects()
+    service = parts.component_service(objects, "api", release)
     host = f"http://{service['metadata']['name']}:{parts.service_port(service)}"
     name = f"{release}-loadtest-{datetime.now(UTC):%Y%m%d%H%M%S}"[:63]
     job = job_manifest(
         release,
-        locust_workload(manifest, release),
+        locust_workload(objects, release),
         locust_args(host, users, spawn_rate, duration),
         name,
     )

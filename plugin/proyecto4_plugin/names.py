@@ -20,3 +20,7 @@ TAG_PROMOTION = "promotion"
 TAG_PROMOTED_AT = "promoted_at"
 TAG_PROMOTED_BY = "promoted_by"
 TAG_PREVIOUS_PRODUCTION = "previous_production"
+# What the pipeline's register_champion_model writes: `promotion` = "promoted: <reason>" on
+# the versions it moved to production, with the time in `decided_at`.
+TAG_DECIDED_AT = "decided_at"
+PIPELINE_PROMOTED_PREFIX = "promoted:"

@@ -15,6 +15,8 @@ from proyecto4_plugin.errors import PluginError
 from proyecto4_plugin.http import Service
 from proyecto4_plugin.inference_api import InferenceApi, served_version
 from proyecto4_plugin.names import (
+    PIPELINE_PROMOTED_PREFIX,
+    TAG_DECIDED_AT,
     TAG_PREVIOUS_PRODUCTION,
     TAG_PROMOTED_AT,
     TAG_PROMOTED_BY,
@@ -35,16 +37,41 @@ def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
+def promoted_at(model_version: dict) -> datetime | None:
+    """When the version last became production, by the plugin or by the pipeline."""
+    tags = tags_of(model_version)
+    text = tags.get(TAG_PROMOTED_AT)
+    if not text and tags.get(TAG_PROMOTION, "").startswith(PIPELINE_PROMOTED_PREFIX):
+        text = tags.get(TAG_DECIDED_AT)
+    try:
+        return datetime.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+
+
 def rollback_target(registry: Registry, current: dict) -> str:
-    """The version that was production before the current one."""
+    """The version that was production before the current one.
+
+    The plugin's own record names it (`previous_production`); after a pipeline promotion,
+    it is the version promoted most recently before the current one was.
+    """
     previous = tags_of(current).get(TAG_PREVIOUS_PRODUCTION)
-    if not previous:
+    if previous:
+        registry.version(previous)  # fails clearly if that version was deleted since
+        return previous
+    since = promoted_at(current)
+    earlier = [
+        (promoted_at(v), v["version"])
+        for v in registry.versions()
+        if v["version"] != current["version"] and promoted_at(v)
+    ]
+    earlier = [pair for pair in earlier if since is None or pair[0] < since]
+    if not earlier:
         raise PluginError(
-            f"{registry.model_name} v{current['version']} has no recorded previous production "
-            f"version (tag {TAG_PREVIOUS_PRODUCTION}); use promote --version N instead"
+            f"{registry.model_name} v{current['version']} has no earlier production version "
+            "on record; use promote --version N instead"
         )
-    registry.version(previous)  # fails clearly if that version was deleted since
-    return previous
+    return max(earlier)[1]
 
 
 def move_production(

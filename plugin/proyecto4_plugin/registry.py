@@ -39,6 +39,14 @@ class Registry:
             raise PluginError(f"model {self.model_name} has no version {version} in MLflow")
         return response.json()["model_version"]
 
+    def versions(self) -> list[dict]:
+        body = self.mlflow.json(
+            "GET",
+            f"{API}/model-versions/search",
+            params={"filter": f"name='{self.model_name}'", "max_results": 1000},
+        )
+        return body.get("model_versions", [])
+
     def run_metrics(self, run_id: str) -> dict[str, float]:
         run = self.mlflow.json("GET", f"{API}/runs/get", params={"run_id": run_id})["run"]
         return {m["key"]: m["value"] for m in run.get("data", {}).get("metrics", [])}

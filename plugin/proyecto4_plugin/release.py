@@ -1,4 +1,4 @@
-"""A release's parts as its manifest shows them: services per component, workloads.
+"""A release's live parts: the service of each component, the workloads and their readiness.
 
 Components are recognised by labels, so the plugin follows whatever names the chart
 gives its objects: our subcharts set the standard `app.kubernetes.io/name`, the Apache
@@ -22,15 +22,17 @@ COMPONENT_TITLES = {
     "locust": "Locust",
 }
 WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet")
+# What the plugin looks up of a release, in kubectl's notation.
+RELEASE_KINDS = "services,deployments,statefulsets,daemonsets,jobs,cronjobs"
 
 
 def _labels(obj: dict) -> dict[str, str]:
     return obj.get("metadata", {}).get("labels") or {}
 
 
-def find_objects(manifest: list[dict], kind: str, component: str) -> list[dict]:
+def find_objects(objects: list[dict], kind: str, component: str) -> list[dict]:
     """Objects of `kind` that belong to `component`, by the first label set that matches."""
-    of_kind = [obj for obj in manifest if obj.get("kind") == kind]
+    of_kind = [obj for obj in objects if obj.get("kind") == kind]
     for wanted in COMPONENT_LABELS[component]:
         found = [obj for obj in of_kind if wanted.items() <= _labels(obj).items()]
         if found:
@@ -47,11 +49,11 @@ def service_port(service: dict) -> int:
     return int((named or ports)[0]["port"])
 
 
-def component_service(manifest: list[dict], component: str, release: str) -> dict:
+def component_service(objects: list[dict], component: str, release: str) -> dict:
     """The component's ClusterIP service (not a headless one), or a clear error."""
     services = [
         svc
-        for svc in find_objects(manifest, "Service", component)
+        for svc in find_objects(objects, "Service", component)
         if svc.get("spec", {}).get("clusterIP") != "None"
     ]
     if not services:
@@ -62,12 +64,9 @@ def component_service(manifest: list[dict], component: str, release: str) -> dic
     return services[0]
 
 
-def workloads(manifest: list[dict]) -> list[tuple[str, str]]:
-    return sorted(
-        (obj["kind"], obj["metadata"]["name"])
-        for obj in manifest
-        if obj.get("kind") in WORKLOAD_KINDS
-    )
+def workloads(objects: list[dict]) -> list[dict]:
+    found = [obj for obj in objects if obj.get("kind") in WORKLOAD_KINDS]
+    return sorted(found, key=lambda obj: (obj["kind"], obj["metadata"]["name"]))
 
 
 def readiness(live: dict) -> tuple[int, int]:

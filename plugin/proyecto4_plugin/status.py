@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from datetime import UTC, datetime
 
@@ -11,8 +10,9 @@ from proyecto4_plugin.airflow import last_dag_run
 from proyecto4_plugin.endpoints import Endpoints
 from proyecto4_plugin.errors import PluginError
 from proyecto4_plugin.inference_api import InferenceApi, metric_total, served_version
-from proyecto4_plugin.names import PREDICT_REQUESTS_TOTAL, RUN_METRICS, TAG_PROMOTED_AT
-from proyecto4_plugin.registry import Registry, tags_of
+from proyecto4_plugin.names import PREDICT_REQUESTS_TOTAL, RUN_METRICS
+from proyecto4_plugin.promotion import promoted_at
+from proyecto4_plugin.registry import Registry
 
 Row = tuple[str, bool, str]  # (component, ready, detail)
 
@@ -31,38 +31,21 @@ def age(since: datetime, now: datetime) -> str:
 
 
 def production_since(model_version: dict) -> datetime:
-    """When the version became production: its promotion tag, else its last registry change."""
-    promoted_at = tags_of(model_version).get(TAG_PROMOTED_AT)
-    if promoted_at:
-        return datetime.fromisoformat(promoted_at)
+    """When the version became production: its promotion record, else its last change."""
+    recorded = promoted_at(model_version)
+    if recorded:
+        return recorded
     millis = model_version.get("last_updated_timestamp") or model_version["creation_timestamp"]
     return datetime.fromtimestamp(int(millis) / 1000, UTC)
 
 
 def cluster_rows(endpoints: Endpoints) -> list[Row]:
     """Every Deployment/StatefulSet/DaemonSet of the release with its ready replicas."""
-    names = parts.workloads(endpoints.manifest())
-    if not names:
-        return []
-    cluster = endpoints.cluster
-    listing = cluster.run(
-        cluster.kubectl(
-            "get",
-            *[f"{kind.lower()}/{name}" for kind, name in names],
-            "--ignore-not-found",
-            "-o",
-            "json",
-        )
-    )
-    items = json.loads(listing).get("items", []) if listing.strip() else []
-    live = {(item["kind"], item["metadata"]["name"]): item for item in items}
     rows = []
-    for kind, name in names:
-        if (kind, name) not in live:
-            rows.append((f"{kind} {name}", False, "missing"))
-            continue
-        ready, wanted = parts.readiness(live[(kind, name)])
-        rows.append((f"{kind} {name}", ready >= wanted, f"{ready}/{wanted} ready"))
+    for workload in parts.workloads(endpoints.objects()):
+        ready, wanted = parts.readiness(workload)
+        name = f"{workload['kind']} {workload['metadata']['name']}"
+        rows.append((name, ready >= wanted, f"{ready}/{wanted} ready"))
     return rows
 
 
@@ -137,7 +120,7 @@ def run(endpoints: Endpoints, *, rate_window: float, out) -> int:
     print("components:", file=out)
     for name, ready, detail in rows:
         print(f"  {'ready    ' if ready else 'NOT READY'}  {name}: {detail}", file=out)
-    for line in production_lines(Registry(endpoints.mlflow())):
+    for line in production_lines(Registry(endpoints.mlflow(), endpoints.targets.model_name)):
         print(line, file=out)
     print(dag_run_line(endpoints), file=out)
     print(api_line(endpoints, rate_window), file=out)
