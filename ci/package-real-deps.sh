@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Package the REAL dependency charts pinned in Chart.yaml from git checkouts of their
+# public repositories, into OUT_DIR (default /tmp/proyecto4-deps), so the chart tests can
+# render the full umbrella offline:
+#
+#   ci/package-real-deps.sh /tmp/proyecto4-deps
+#   PROYECTO4_DEPS_DIR=/tmp/proyecto4-deps uv run pytest tests/chart
+#
+# Each source is a git directory (bare or not) given by environment variables; every
+# chart is taken from the commit of its release tag, so what is rendered is what the
+# registry serves. Nothing here is committed: keep OUT_DIR outside the repository.
+#   BITNAMI_GIT     bitnami/charts              (postgresql, mysql, minio, common)
+#   PROMETHEUS_GIT  prometheus-community/helm-charts (kube-prometheus-stack + its deps)
+#   GRAFANA_GIT     grafana-community/helm-charts    (grafana, a kube-prometheus-stack dep)
+#   AIRFLOW_GIT     a git directory holding the Apache Airflow chart at AIRFLOW_REF:AIRFLOW_PATH
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+out="${1:-/tmp/proyecto4-deps}"
+helm="${HELM_BIN:-$root/.tools/helm4/helm}"
+mirrors="${PROYECTO4_MIRRORS:-/work/.mirror}"
+BITNAMI_GIT="${BITNAMI_GIT:-$mirrors/bitnami+charts/repo}"
+PROMETHEUS_GIT="${PROMETHEUS_GIT:-$mirrors/prometheus-community+helm-charts/repo}"
+GRAFANA_GIT="${GRAFANA_GIT:-$mirrors/grafana-community+helm-charts/repo}"
+AIRFLOW_GIT="${AIRFLOW_GIT:-$mirrors/cloudapp-suites+cloudapps-catalog/repo}"
+# A vendored, unmodified copy of Apache Airflow chart 1.18.0 (first commit that added it).
+AIRFLOW_REF="${AIRFLOW_REF:-7646596}"
+AIRFLOW_PATH="${AIRFLOW_PATH:-charts/airflow}"
+
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+mkdir -p "$out"
+
+# extract GIT REF PATH DEST: copy one chart folder of one commit into DEST.
+extract() {
+    local git_dir="$1" ref="$2" path="$3" dest="$4"
+    mkdir -p "$dest"
+    git --git-dir="$(git -C "$git_dir" rev-parse --absolute-git-dir)" archive "$ref" "$path" \
+        | tar -x -C "$dest" --strip-components="$(awk -F/ '{print NF}' <<<"$path")"
+}
+
+# bitnami NAME VERSION COMMON_VERSION DEST: a Bitnami chart with its `common` library.
+bitnami() {
+    local name="$1" version="$2" common="$3" dest="$4"
+    extract "$BITNAMI_GIT" "$name/$version" "bitnami/$name" "$dest"
+    rm -rf "$dest/charts"
+    extract "$BITNAMI_GIT" "common/$common" "bitnami/common" "$dest/charts/common"
+}
+
+bitnami postgresql 16.7.27 2.31.4 "$work/postgresql"
+bitnami mysql 14.0.3 2.31.4 "$work/mysql"
+bitnami minio 17.0.21 2.31.4 "$work/minio"
+
+# Airflow 1.18.0 declares Bitnami postgresql 13.2.24 (disabled by our values).
+extract "$AIRFLOW_GIT" "$AIRFLOW_REF" "$AIRFLOW_PATH" "$work/airflow"
+rm -rf "$work/airflow/charts"
+bitnami postgresql 13.2.24 2.13.3 "$work/airflow/charts/postgresql"
+
+kps="$work/kube-prometheus-stack"
+extract "$PROMETHEUS_GIT" kube-prometheus-stack-88.5.3 charts/kube-prometheus-stack "$kps"
+for dep in kube-state-metrics-8.4.0 prometheus-node-exporter-4.56.1 prometheus-windows-exporter-0.12.8; do
+    extract "$PROMETHEUS_GIT" "$dep" "charts/${dep%-*}" "$kps/charts/${dep%-*}"
+done
+extract "$GRAFANA_GIT" grafana-12.11.1 charts/grafana "$kps/charts/grafana"
+
+for chart in postgresql mysql minio airflow kube-prometheus-stack; do
+    "$helm" package "$work/$chart" --destination "$out" >/dev/null
+done
+ls -1 "$out"

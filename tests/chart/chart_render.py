@@ -1,0 +1,170 @@
+"""Render the umbrella chart with the real `helm` binary, offline.
+
+`render_chart(values=..., show_only=..., value_files=...)` runs `helm template` on a temporary
+copy of the repository's chart whose charts/ folder is filled without network:
+
+- the in-repo subcharts (chart/<name>) are copied in, as `helm dependency build` would;
+- the external dependencies are minimal stub charts with the right names and versions, or,
+  when PROYECTO4_DEPS_DIR names a folder of packaged real charts (see
+  ci/package-real-deps.sh), those packages.
+
+The helm binary is HELM_BIN (default .tools/helm4/helm, else `helm` on PATH). Renders are
+cached per arguments, so each values set is rendered once per session.
+"""
+
+from __future__ import annotations
+
+import atexit
+import functools
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+RELEASE = "proyecto4"
+NAMESPACE = "proyecto4"
+# What the chart is made of; everything else in the repository stays out of the copy.
+CHART_PARTS = ("Chart.yaml", "Chart.lock", "values.yaml", "values.schema.json", ".helmignore",
+               "values", "templates", "chart", "files")
+
+
+def helm_bin() -> str:
+    configured = os.environ.get("HELM_BIN")
+    if configured:
+        return str(Path(configured).resolve()) if "/" in configured else configured
+    bundled = ROOT / ".tools" / "helm4" / "helm"
+    return str(bundled) if bundled.exists() else "helm"
+
+
+def real_deps_dir() -> Path | None:
+    folder = os.environ.get("PROYECTO4_DEPS_DIR")
+    return Path(folder) if folder else None
+
+
+def chart_dependencies() -> list[dict]:
+    return yaml.safe_load((ROOT / "Chart.yaml").read_text())["dependencies"]
+
+
+def external_dependencies() -> list[dict]:
+    return [d for d in chart_dependencies() if not d["repository"].startswith("file://")]
+
+
+def copy_chart(destination: Path) -> Path:
+    """The chart's own files (no charts/ folder) copied to destination."""
+    destination.mkdir(parents=True, exist_ok=True)
+    for part in CHART_PARTS:
+        source = ROOT / part
+        if source.is_dir():
+            # symlinks=False: the subcharts' charts/proyecto4-lib links are copied as folders.
+            shutil.copytree(source, destination / part, symlinks=False)
+        elif source.exists():
+            shutil.copy2(source, destination / part)
+    return destination
+
+
+def write_stub(charts: Path, dependency: dict) -> None:
+    """A chart with the dependency's name and version and no objects."""
+    stub = charts / dependency["name"]
+    (stub / "templates").mkdir(parents=True)
+    metadata = {"apiVersion": "v2", "name": dependency["name"], "version": dependency["version"],
+                "description": "offline stand-in for the real dependency", "type": "application"}
+    (stub / "Chart.yaml").write_text(yaml.safe_dump(metadata))
+
+
+def fill_charts_folder(chart: Path) -> None:
+    charts = chart / "charts"
+    charts.mkdir()
+    for dependency in chart_dependencies():
+        repository = dependency["repository"]
+        if repository.startswith("file://"):
+            shutil.copytree(chart / repository.removeprefix("file://"), charts / dependency["name"],
+                            symlinks=False)
+        elif real_deps_dir():
+            package = real_deps_dir() / f"{dependency['name']}-{dependency['version']}.tgz"
+            if not package.exists():
+                raise FileNotFoundError(f"{package} missing: run ci/package-real-deps.sh")
+            shutil.copy2(package, charts / package.name)
+        else:
+            write_stub(charts, dependency)
+
+
+@functools.lru_cache(maxsize=1)
+def prepared_chart() -> Path:
+    """A temporary chart copy with a filled charts/ folder, made once per process."""
+    workdir = Path(tempfile.mkdtemp(prefix="proyecto4-chart-"))
+    atexit.register(shutil.rmtree, workdir, ignore_errors=True)
+    chart = copy_chart(workdir / "proyecto4")
+    fill_charts_folder(chart)
+    return chart
+
+
+def helm(*args: str, cwd: Path | None = None, check: bool = False) -> subprocess.CompletedProcess:
+    """Run helm offline (no repository cache of the user's is read)."""
+    env = {**os.environ, "HELM_CACHE_HOME": str(Path(tempfile.gettempdir()) / "proyecto4-helm-cache"),
+           "HELM_CONFIG_HOME": str(Path(tempfile.gettempdir()) / "proyecto4-helm-config")}
+    return subprocess.run([helm_bin(), *args], cwd=cwd, env=env, capture_output=True, text=True,
+                          check=check, timeout=300)
+
+
+class RenderError(RuntimeError):
+    """helm template failed; the message is helm's stderr."""
+
+
+@functools.lru_cache(maxsize=64)
+def _render(values_json: str, show_only: tuple[str, ...], value_files: tuple[str, ...]) -> str:
+    chart = prepared_chart()
+    args = ["template", RELEASE, str(chart), "--namespace", NAMESPACE]
+    for value_file in value_files:
+        args += ["-f", str(chart / value_file)]
+    if values_json != "null":
+        overrides = chart.parent / f"overrides-{abs(hash(values_json))}.json"
+        overrides.write_text(values_json)
+        args += ["-f", str(overrides)]
+    for template in show_only:
+        args += ["--show-only", template]
+    result = helm(*args)
+    if result.returncode != 0:
+        raise RenderError(result.stderr.strip())
+    return result.stdout
+
+
+def render_chart(values: dict | None = None, show_only: str | list[str] | tuple = (),
+                 value_files: list[str] | tuple = ()) -> list[dict]:
+    """Objects of `helm template` (as dicts, None documents dropped).
+
+    values: overrides applied last; show_only: template paths as helm names them (e.g.
+    "charts/mlflow/templates/job-db-migrate.yaml"); value_files: paths relative to the chart
+    root (e.g. "values/dev.yaml"). Raises RenderError with helm's message on failure.
+    """
+    if isinstance(show_only, str):
+        show_only = (show_only,)
+    text = _render(json.dumps(values, sort_keys=True), tuple(show_only), tuple(value_files))
+    return [doc for doc in yaml.safe_load_all(text) if doc]
+
+
+def find(objects: list[dict], kind: str, name: str) -> dict:
+    """The one object of that kind and name (AssertionError listing the kind's names otherwise)."""
+    matches = [o for o in objects if o["kind"] == kind and o["metadata"]["name"] == name]
+    names = sorted(o["metadata"]["name"] for o in objects if o["kind"] == kind)
+    assert len(matches) == 1, f"{kind}/{name} not rendered once; {kind} objects: {names}"
+    return matches[0]
+
+
+def pod_specs(objects: list[dict]) -> list[tuple[str, dict]]:
+    """(kind/name, pod spec) of every workload and pod among objects."""
+    specs = []
+    for obj in objects:
+        spec = obj.get("spec") or {}
+        label = f"{obj['kind']}/{obj['metadata']['name']}"
+        if obj["kind"] == "Pod":
+            specs.append((label, spec))
+        elif obj["kind"] == "CronJob":
+            specs.append((label, spec["jobTemplate"]["spec"]["template"]["spec"]))
+        elif "template" in spec and "spec" in spec["template"]:
+            specs.append((label, spec["template"]["spec"]))
+    return specs
