@@ -1,5 +1,11 @@
+import sys
+
 import pytest
-from helm_plugin_env import InstalledPlugin, helm_binary
+from helm_plugin_env import REPO, InstalledPlugin, helm_binary
+
+# The plugin is not a workspace package (it installs on its own); its unit tests import it
+# from its folder.
+sys.path.insert(0, str(REPO / "plugin"))
 
 
 @pytest.fixture(scope="session", params=["helm3", "helm4"])
