@@ -1,0 +1,167 @@
+"""`proyecto4`: the platform on one machine, on embedded defaults, with no cluster."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import sys
+import time
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+
+from proyecto4_common.names import PORTS
+
+app = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False)
+pipeline_app = typer.Typer(help="The Airflow pipeline, run locally with the real DAG.", no_args_is_help=True)
+app.add_typer(pipeline_app, name="pipeline")
+console = Console(stderr=True)
+
+COMPONENTS = ("api", "ui", "mlflow", "data-source")
+DEFAULT_DEMO_UNTIL = date(2013, 3, 31)
+
+
+def _settings():
+    from pipeline.settings import PipelineSettings
+
+    return PipelineSettings()
+
+
+def _parse_date(value: Optional[str], option: str) -> Optional[date]:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not a date like 2013-03-31", param_hint=option)
+
+
+@contextlib.contextmanager
+def _data_source_for(settings):
+    """Starts the reference data source when the configured one is the local default and
+    nothing answers there, so that `pipeline run` works on a fresh machine."""
+    from proyecto4.processes import answers, background
+
+    url = settings.data_source_url.rstrip("/")
+    local_default = url == f"http://127.0.0.1:{PORTS['data-source']}"
+    if answers(url + "/health") or not local_default:
+        yield
+        return
+    console.print(f"[dim]starting the reference data source at {url}[/dim]")
+    with background("data-source", PORTS["data-source"], settings):
+        yield
+
+
+@pipeline_app.command("run")
+def pipeline_run(
+    until: Annotated[Optional[str], typer.Option(help="Ingest up to this day (YYYY-MM-DD)")] = None,
+    start: Annotated[Optional[str], typer.Option(help="Re-ingest from this day instead of the watermark")] = None,
+) -> None:
+    """Runs project_pipeline once, in this process, and reports what it did."""
+    from proyecto4 import local_airflow
+    from proyecto4.report import pipeline_summary
+
+    until_day, start_day = _parse_date(until, "--until"), _parse_date(start, "--start")
+    settings = _settings()
+    settings.ensure_home()
+    console.print(f"[bold]proyecto4[/bold] home {settings.proyecto4_home}")
+    console.print(f"data DB {settings.data_db_url}\nMLflow  {settings.mlflow_tracking_uri}")
+    local_airflow.prepare(settings.proyecto4_home / "airflow")
+    began = datetime.now()
+    with _data_source_for(settings):
+        run = local_airflow.run_dag(until=until_day, start=start_day)
+    summary = pipeline_summary(settings)
+    console.print(summary.render(run.state, datetime.now() - began))
+    raise typer.Exit(0 if summary.production_version else 1)
+
+
+@app.command()
+def serve(
+    component: Annotated[str, typer.Argument(help="api | ui | mlflow | data-source")],
+    port: Annotated[Optional[int], typer.Option(help="Port to listen on")] = None,
+    host: Annotated[str, typer.Option(help="Address to bind")] = "127.0.0.1",
+) -> None:
+    """Serves one component in the foreground until Ctrl-C."""
+    from proyecto4.processes import server_command
+
+    if component not in COMPONENTS:
+        raise typer.BadParameter(f"choose one of {', '.join(COMPONENTS)}", param_hint="COMPONENT")
+    settings = _settings()
+    settings.ensure_home()
+    command = server_command(component, host, port or PORTS[component], settings)
+    console.print(f"serving {component} on http://{host}:{port or PORTS[component]}")
+    with contextlib.suppress(KeyboardInterrupt):
+        raise typer.Exit(subprocess.call(command))
+
+
+@app.command()
+def loadtest(
+    host: Annotated[Optional[str], typer.Option(help="API base URL (default INFERENCE_API_URL)")] = None,
+    users: Annotated[int, typer.Option(help="Concurrent users")] = 20,
+    spawn_rate: Annotated[float, typer.Option(help="Users started per second")] = 5,
+    run_time: Annotated[str, typer.Option(help="Duration, e.g. 30s or 2m")] = "30s",
+    report_dir: Annotated[Path, typer.Option(help="Where the CSV and HTML reports go")] = Path("loadtest-report"),
+) -> None:
+    """Load-tests the inference API with Locust (headless) and prints the summary."""
+    import loadtest as locust_runner
+
+    settings = _settings()
+    code = locust_runner.run(
+        host=host or settings.inference_api_url,
+        users=users,
+        spawn_rate=spawn_rate,
+        run_time=run_time,
+        report_dir=report_dir,
+    )
+    raise typer.Exit(code)
+
+
+@app.command()
+def demo(
+    until: Annotated[str, typer.Option(help="Last day the pipeline ingests")] = DEFAULT_DEMO_UNTIL.isoformat(),
+) -> None:
+    """Runs the whole platform locally: data source, MLflow, pipeline, API and UI."""
+    from proyecto4.processes import background
+
+    settings = _settings()
+    settings.ensure_home()
+    mlflow_url = f"http://127.0.0.1:{PORTS['mlflow']}"
+    env = {"MLFLOW_TRACKING_URI": mlflow_url, "DATA_SOURCE_URL": f"http://127.0.0.1:{PORTS['data-source']}"}
+    with contextlib.ExitStack() as stack:
+        try:
+            for name in ("data-source", "mlflow"):
+                stack.enter_context(background(name, PORTS[name], settings, env))
+                console.print(f"[green]up[/green] {name}")
+            code = subprocess.call(
+                [sys.executable, "-m", "proyecto4.cli", "pipeline", "run", "--until", until],
+                env={**os.environ, **env},
+            )
+            if code != 0:
+                console.print("[red]the pipeline did not put a model in production[/red]")
+                raise typer.Exit(code)
+            for name in ("api", "ui"):
+                stack.enter_context(background(name, PORTS[name], settings, env))
+                console.print(f"[green]up[/green] {name}")
+        except RuntimeError as error:
+            console.print(f"[red]{error}[/red]")
+            raise typer.Exit(1)
+        console.print(
+            "\n[bold]proyecto4 is running[/bold]\n"
+            f"  MLflow UI       {mlflow_url}\n"
+            f"  Streamlit UI    http://127.0.0.1:{PORTS['ui']}\n"
+            f"  Inference API   http://127.0.0.1:{PORTS['api']}/docs\n"
+            f"  Data source     http://127.0.0.1:{PORTS['data-source']}/metadata\n"
+            f"  logs            {settings.proyecto4_home / 'logs'}\n"
+            "Ctrl-C stops everything."
+        )
+        with contextlib.suppress(KeyboardInterrupt):
+            while True:
+                time.sleep(3600)
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,87 @@
+"""register_champion_model: the better candidate takes `production` only if it beats the
+model in production on the promotion metric. Every decision is recorded twice: as tags on
+the model version (visible in MLflow) and as a row of the promotion ledger (data DB)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timezone
+
+from mlflow import MlflowClient
+from mlflow.exceptions import MlflowException
+
+from pipeline.db import make_engine
+from pipeline.settings import PipelineSettings
+from pipeline.tracking import use_tracking
+from proyecto4_common.names import MODEL_NAME, PRODUCTION_ALIAS, RUN_METRICS
+from proyecto4_common.tables import metadata, promotion_ledger
+
+log = logging.getLogger(__name__)
+
+
+def current_production(client: MlflowClient) -> tuple[str, dict[str, float]] | None:
+    try:
+        version = client.get_model_version_by_alias(MODEL_NAME, PRODUCTION_ALIAS)
+    except MlflowException:
+        return None
+    return str(version.version), client.get_run(version.run_id).data.metrics
+
+
+def decide(
+    candidates: list[dict], production: tuple[str, dict[str, float]] | None, metric: str
+) -> dict:
+    """Pure decision: which candidate wins, and does it replace production?"""
+    if metric not in RUN_METRICS:
+        raise ValueError(f"promotion metric must be one of {RUN_METRICS}, not {metric!r}")
+    if not candidates:
+        raise ValueError("no candidate model to consider")
+    champion = max(candidates, key=lambda c: c["metrics"][metric])
+    value = champion["metrics"][metric]
+    decision = {
+        "candidate_version": champion["version"],
+        "candidate_value": value,
+        "metric": metric,
+        "previous_version": production[0] if production else None,
+        "previous_value": production[1].get(metric) if production else None,
+    }
+    if production is None:
+        return {**decision, "promoted": True, "reason": f"no production model yet; {metric}={value:.4f}"}
+    previous = decision["previous_value"]
+    if production[0] == champion["version"]:
+        return {**decision, "promoted": False, "reason": "candidate is already in production"}
+    if previous is None or value > previous:
+        shown = "none" if previous is None else f"{previous:.4f}"
+        return {
+            **decision,
+            "promoted": True,
+            "reason": f"{metric} {value:.4f} beats production v{production[0]} ({shown})",
+        }
+    return {
+        **decision,
+        "promoted": False,
+        "reason": f"{metric} {value:.4f} does not beat production v{production[0]} ({previous:.4f})",
+    }
+
+
+def register_champion(settings: PipelineSettings, candidates: list[dict]) -> dict:
+    client = use_tracking(settings)
+    decision = decide(candidates, current_production(client), settings.promotion_metric)
+    now = datetime.now(timezone.utc)
+    winner = decision["candidate_version"]
+    if decision["promoted"]:
+        client.set_registered_model_alias(MODEL_NAME, PRODUCTION_ALIAS, winner)
+    client.set_model_version_tag(
+        MODEL_NAME, winner, "promotion", ("promoted: " if decision["promoted"] else "kept out: ") + decision["reason"]
+    )
+    client.set_model_version_tag(MODEL_NAME, winner, "decided_at", now.isoformat())
+    for other in candidates:
+        if other["version"] != winner:
+            client.set_model_version_tag(
+                MODEL_NAME, other["version"], "promotion", f"kept out: lost to v{winner} on {decision['metric']}"
+            )
+    engine = make_engine(settings.data_db_url)
+    metadata.create_all(engine, tables=[promotion_ledger])
+    with engine.begin() as conn:
+        conn.execute(promotion_ledger.insert().values(decided_at=now, model_name=MODEL_NAME, **decision))
+    log.info("promotion decision: %s", decision)
+    return decision

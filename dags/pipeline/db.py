@@ -1,0 +1,92 @@
+"""Connections to the data database and fast bulk writes (COPY on PostgreSQL)."""
+
+from __future__ import annotations
+
+import io
+import math
+from importlib import resources
+from pathlib import Path
+
+import pandas as pd
+from sqlalchemy import Connection, Engine, create_engine, inspect, text
+from sqlalchemy.engine import make_url
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for DATA_DB_URL; plain postgresql:// URLs get the psycopg 3 driver."""
+    parsed = make_url(url)
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.drivername.startswith("sqlite") and parsed.database not in (None, "", ":memory:"):
+        Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    return create_engine(parsed, pool_pre_ping=True)
+
+
+def run_sql_file(engine: Engine, name: str) -> None:
+    """Runs one of the package's SQL files (statements separated by semicolons)."""
+    script = resources.files("pipeline.sql").joinpath(name).read_text()
+    statements = [s.strip() for s in _strip_comments(script).split(";") if s.strip()]
+    with engine.begin() as conn:
+        for statement in statements:
+            conn.execute(text(statement))
+
+
+def _strip_comments(script: str) -> str:
+    return "\n".join(line for line in script.splitlines() if not line.lstrip().startswith("--"))
+
+
+def table_columns(engine: Engine, table: str) -> list[str]:
+    return [c["name"] for c in inspect(engine).get_columns(table)]
+
+
+def write_frame(conn: Connection, table: str, frame: pd.DataFrame, block_size: int) -> int:
+    """Appends `frame` to `table` inside the caller's transaction, in blocks of rows."""
+    for start in range(0, len(frame), block_size):
+        block = frame.iloc[start : start + block_size]
+        if conn.dialect.name == "postgresql":
+            _copy_block(conn, table, block)
+        else:
+            _insert_block(conn, table, block)
+    return len(frame)
+
+
+def _copy_block(conn: Connection, table: str, block: pd.DataFrame) -> None:
+    # COPY ... FORMAT csv reads an unquoted empty field as NULL, which is how pandas
+    # writes missing values.
+    buffer = io.StringIO()
+    block.to_csv(buffer, header=False, index=False)
+    columns = ", ".join(f'"{c}"' for c in block.columns)
+    cursor = conn.connection.dbapi_connection.cursor()
+    try:
+        with cursor.copy(f'COPY "{table}" ({columns}) FROM STDIN WITH (FORMAT csv)') as copy:
+            copy.write(buffer.getvalue())
+    finally:
+        cursor.close()
+
+
+def _insert_block(conn: Connection, table: str, block: pd.DataFrame) -> None:
+    columns = list(block.columns)
+    statement = text(
+        f'INSERT INTO "{table}" ({", ".join(columns)}) VALUES ({", ".join(":" + c for c in columns)})'
+    )
+    records = [
+        {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()}
+        for row in block.astype(object).to_dict("records")
+    ]
+    conn.execute(statement, records)
+
+
+def replace_table(engine: Engine, table: str, frame: pd.DataFrame, block_size: int) -> None:
+    """Replaces `table` by `frame` so that readers see the old table or the new one, never half.
+
+    The rows go to a staging table first; the swap (drop + rename) is one transaction.
+    """
+    staging = f"{table}__staging"
+    with engine.begin() as conn:
+        conn.execute(text(f'DROP TABLE IF EXISTS "{staging}"'))
+    frame.head(0).to_sql(staging, engine, index=False)
+    with engine.begin() as conn:
+        write_frame(conn, staging, frame, block_size)
+    with engine.begin() as conn:
+        conn.execute(text(f'DROP TABLE IF EXISTS "{table}"'))
+        conn.execute(text(f'ALTER TABLE "{staging}" RENAME TO "{table}"'))

@@ -1,0 +1,43 @@
+"""Settings of the pipeline, read from the environment when a task runs."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import Field
+
+from proyecto4_common.names import TEST_AUROC
+from proyecto4_common.settings import CommonSettings
+
+
+class PipelineSettings(CommonSettings):
+    # Which shard of the source this deployment ingests (1..N, see the data source).
+    pipeline_group: int = Field(1, ge=1)
+    # First date asked for when nothing has been ingested yet.
+    pipeline_start_date: date = date(2013, 1, 1)
+    # Days ingested by one run when no `until` is given.
+    pipeline_days_per_run: int = Field(7, ge=1)
+    # Rows written to raw_data per COPY/INSERT block.
+    pipeline_block_size: int = Field(15_000, ge=1)
+    pipeline_request_timeout_s: float = Field(30.0, gt=0)
+    # Attempts per day on 5xx answers, timeouts and refused connections.
+    pipeline_request_attempts: int = Field(5, ge=1)
+    pipeline_backoff_s: float = Field(1.0, ge=0)
+    # Validation and test fractions; train gets the rest.
+    pipeline_validation_fraction: float = Field(0.15, gt=0, lt=0.5)
+    pipeline_test_fraction: float = Field(0.15, gt=0, lt=0.5)
+    pipeline_seed: int = 42
+    # Tuning budget of each training task: whichever runs out first.
+    optuna_trials: int = Field(25, ge=1)
+    optuna_timeout_s: float = Field(240.0, gt=0)
+    # Empty: an in-memory study per task. A database URL (e.g. the data PostgreSQL) lets
+    # several training pods share one study.
+    optuna_storage_url: str = ""
+    lightgbm_threads: int = Field(2, ge=1)
+    # Upper bound on boosting rounds; early stopping on validation ends most trials sooner.
+    lightgbm_max_rounds: int = Field(1500, ge=10)
+    # Metric that decides the champion and whether it replaces production.
+    promotion_metric: str = TEST_AUROC
+    mlflow_experiment: str = "flight-delay"
+    # Rows of the test split explained for the SHAP plots.
+    shap_sample_rows: int = Field(2_000, ge=50)

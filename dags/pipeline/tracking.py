@@ -1,0 +1,33 @@
+"""Points MLflow at the tracking server (or the embedded store) and the experiment."""
+
+from __future__ import annotations
+
+from pipeline.settings import PipelineSettings
+
+
+def use_tracking(settings: PipelineSettings):
+    """Sets the tracking URI and experiment for this process; returns an MlflowClient.
+
+    On the embedded defaults (a local database URI) artifacts go under PROYECTO4_HOME
+    instead of ./mlruns of whatever folder the command ran in.
+    """
+    import mlflow
+    from mlflow import MlflowClient
+    from mlflow.exceptions import MlflowException
+
+    uri = settings.mlflow_tracking_uri
+    mlflow.set_tracking_uri(uri)
+    client = MlflowClient(uri)
+    if client.get_experiment_by_name(settings.mlflow_experiment) is None:
+        location = None
+        if not uri.startswith(("http://", "https://", "databricks")):
+            settings.ensure_home()
+            location = settings.mlflow_artifacts_dir.as_uri()
+        try:
+            client.create_experiment(settings.mlflow_experiment, artifact_location=location)
+        except MlflowException:
+            # The parallel training task created it first.
+            if client.get_experiment_by_name(settings.mlflow_experiment) is None:
+                raise
+    mlflow.set_experiment(settings.mlflow_experiment)
+    return client

@@ -1,0 +1,242 @@
+"""train_model_accuracy / train_model_auroc: Optuna-tuned LightGBM, logged to MLflow."""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import lightgbm as lgb
+import numpy as np
+import optuna
+import pandas as pd
+from sklearn.metrics import roc_auc_score
+
+from pipeline.db import make_engine
+from pipeline.features import FEATURES, TARGET, encode
+from pipeline.settings import PipelineSettings
+from pipeline.spec import build_spec, categories_of
+from pipeline.tracking import use_tracking
+from proyecto4_common.feature_spec import FeatureSpec
+from proyecto4_common.names import (
+    CLEAN_TABLE,
+    FEATURE_SPEC_FILE,
+    MODEL_ARTIFACT_PATH,
+    MODEL_NAME,
+    SHAP_BAR_PLOT,
+    SHAP_SUMMARY_PLOT,
+    TEST_ACCURACY,
+    TEST_AUROC,
+    VAL_ACCURACY,
+    VAL_AUROC,
+)
+
+log = logging.getLogger(__name__)
+
+OBJECTIVES = ("accuracy", "auroc")
+# LightGBM's own validation metric that early stopping and pruning watch, per objective.
+_LGB_METRIC = {"accuracy": "binary_error", "auroc": "auc"}
+EARLY_STOPPING_ROUNDS = 50
+# A sound hand-picked starting point, evaluated first so that tuning can only improve on it.
+BASELINE_PARAMS = {
+    "learning_rate": 0.1,
+    "num_leaves": 255,
+    "min_data_in_leaf": 20,
+    "feature_fraction": 0.8,
+    "bagging_fraction": 1.0,
+    "lambda_l2": 1e-3,
+}
+
+
+@dataclass
+class Splits:
+    X: dict[str, pd.DataFrame]
+    y: dict[str, np.ndarray]
+    spec: FeatureSpec
+
+
+def load_splits(settings: PipelineSettings) -> Splits:
+    clean = pd.read_sql_table(CLEAN_TABLE, make_engine(settings.data_db_url))
+    spec = build_spec(clean)
+    categories = categories_of(spec)
+    X, y = {}, {}
+    for name in ("train", "validation", "test"):
+        part = clean[clean["dataset"] == name]
+        X[name] = encode(part[list(FEATURES)], categories).reset_index(drop=True)
+        y[name] = part[TARGET].to_numpy()
+    return Splits(X=X, y=y, spec=spec)
+
+
+def scores(booster: lgb.Booster, X: pd.DataFrame, y: np.ndarray) -> dict[str, float]:
+    probability = booster.predict(X.to_numpy(), num_iteration=booster.best_iteration or None)
+    return {
+        "accuracy": float(np.mean((probability >= 0.5) == y)),
+        "auroc": float(roc_auc_score(y, probability)),
+    }
+
+
+def _base_params(settings: PipelineSettings, objective: str) -> dict:
+    return {
+        "objective": "binary",
+        "metric": _LGB_METRIC[objective],
+        "verbosity": -1,
+        "num_threads": settings.lightgbm_threads,
+        "seed": settings.pipeline_seed,
+        "bagging_freq": 1,
+    }
+
+
+def _search_space(trial: optuna.Trial) -> dict:
+    return {
+        "learning_rate": trial.suggest_float("learning_rate", 0.02, 0.3, log=True),
+        "num_leaves": trial.suggest_int("num_leaves", 15, 511, log=True),
+        "min_data_in_leaf": trial.suggest_int("min_data_in_leaf", 5, 300, log=True),
+        "feature_fraction": trial.suggest_float("feature_fraction", 0.5, 1.0),
+        "bagging_fraction": trial.suggest_float("bagging_fraction", 0.5, 1.0),
+        "lambda_l2": trial.suggest_float("lambda_l2", 1e-3, 10.0, log=True),
+    }
+
+
+class _ReportToTrial:
+    """LightGBM callback: reports the validation score (higher is better) to Optuna each
+    round and prunes hopeless trials. optuna-integration's callback cannot be used for
+    accuracy: LightGBM only has binary_error, whose direction is the opposite of the study's."""
+
+    def __init__(self, trial: optuna.Trial, objective: str):
+        self.trial = trial
+        self.metric = _LGB_METRIC[objective]
+
+    def __call__(self, env: lgb.callback.CallbackEnv) -> None:
+        for _, metric, value, _ in env.evaluation_result_list:
+            if metric == self.metric:
+                score = 1 - value if metric == "binary_error" else value
+                self.trial.report(score, step=env.iteration)
+                if self.trial.should_prune():
+                    raise optuna.TrialPruned(f"pruned at round {env.iteration}")
+
+
+def tune(settings: PipelineSettings, objective: str, splits: Splits, study_name: str | None = None):
+    """Runs the study; returns (best booster, best params, study)."""
+    if objective not in OBJECTIVES:
+        raise ValueError(f"objective must be one of {OBJECTIVES}, not {objective!r}")
+    X, y = splits.X, splits.y
+    train_set = lgb.Dataset(X["train"].to_numpy(), y["train"], feature_name=list(FEATURES),
+                            categorical_feature=[f.name for f in splits.spec.features if f.kind == "categorical"],
+                            free_raw_data=False)
+    valid_set = lgb.Dataset(X["validation"].to_numpy(), y["validation"], reference=train_set)
+    best: dict = {}
+
+    def run_trial(trial: optuna.Trial) -> float:
+        params = {**_base_params(settings, objective), **_search_space(trial)}
+        booster = lgb.train(
+            params,
+            train_set,
+            num_boost_round=settings.lightgbm_max_rounds,
+            valid_sets=[valid_set],
+            callbacks=[
+                lgb.early_stopping(EARLY_STOPPING_ROUNDS, verbose=False),
+                _ReportToTrial(trial, objective),
+            ],
+        )
+        value = scores(booster, X["validation"], y["validation"])[objective]
+        trial.set_user_attr("best_iteration", booster.best_iteration)
+        if not best or value > best["value"]:
+            best.update(value=value, booster=booster, number=trial.number)
+        return value
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.create_study(
+        direction="maximize",
+        sampler=optuna.samplers.TPESampler(seed=settings.pipeline_seed),
+        pruner=optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=30),
+        storage=settings.optuna_storage_url or None,
+        study_name=study_name,
+        load_if_exists=bool(study_name),
+    )
+    study.enqueue_trial(BASELINE_PARAMS, skip_if_exists=True)
+    study.optimize(run_trial, n_trials=settings.optuna_trials, timeout=settings.optuna_timeout_s)
+    if best.get("number") != study.best_trial.number:
+        # The best trial ran in another worker sharing the study: train its model here.
+        params = {**_base_params(settings, objective), **study.best_trial.params}
+        rounds = study.best_trial.user_attrs.get("best_iteration") or settings.lightgbm_max_rounds
+        best["booster"] = lgb.train(params, train_set, num_boost_round=rounds)
+    return best["booster"], study.best_trial.params, study
+
+
+def _shap_figures(booster: lgb.Booster, sample: pd.DataFrame, out: Path) -> dict[str, Path]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import shap
+
+    explanation = shap.TreeExplainer(booster)(sample)
+    paths = {}
+    for artifact, draw in (
+        (SHAP_SUMMARY_PLOT, lambda: shap.plots.beeswarm(explanation, max_display=20, show=False)),
+        (SHAP_BAR_PLOT, lambda: shap.plots.bar(explanation, max_display=20, show=False)),
+    ):
+        plt.figure()
+        draw()
+        path = out / Path(artifact).name
+        plt.gcf().savefig(path, bbox_inches="tight", dpi=110)
+        plt.close("all")
+        paths[artifact] = path
+    return paths
+
+
+def train_and_log(settings: PipelineSettings, objective: str, study_name: str | None = None) -> dict:
+    """Tunes for `objective`, logs one MLflow run and registers a version of the model."""
+    import mlflow
+    from mlflow.models import infer_signature
+
+    splits = load_splits(settings)
+    booster, params, study = tune(settings, objective, splits, study_name)
+    val = scores(booster, splits.X["validation"], splits.y["validation"])
+    test = scores(booster, splits.X["test"], splits.y["test"])
+    metrics = {
+        VAL_ACCURACY: val["accuracy"],
+        VAL_AUROC: val["auroc"],
+        TEST_ACCURACY: test["accuracy"],
+        TEST_AUROC: test["auroc"],
+    }
+    client = use_tracking(settings)
+    sample = splits.X["test"].sample(
+        n=min(settings.shap_sample_rows, len(splits.X["test"])), random_state=settings.pipeline_seed
+    )
+    example = splits.X["validation"].dropna().head(5)
+    if example.empty:
+        example = splits.X["validation"].head(5)
+    with mlflow.start_run(run_name=f"lightgbm-{objective}") as run, tempfile.TemporaryDirectory() as tmp:
+        mlflow.set_tags({"objective": objective, "model_name": MODEL_NAME})
+        mlflow.log_params(
+            {
+                **params,
+                "objective": objective,
+                "best_iteration": booster.best_iteration,
+                "trials": len(study.trials),
+                "pruned_trials": sum(t.state == optuna.trial.TrialState.PRUNED for t in study.trials),
+                "train_rows": len(splits.X["train"]),
+                "validation_rows": len(splits.X["validation"]),
+                "test_rows": len(splits.X["test"]),
+            }
+        )
+        mlflow.log_metrics(metrics)
+        mlflow.log_text(splits.spec.to_json(), FEATURE_SPEC_FILE)
+        for artifact, path in _shap_figures(booster, sample, Path(tmp)).items():
+            mlflow.log_artifact(str(path), artifact_path=str(Path(artifact).parent))
+        info = mlflow.lightgbm.log_model(
+            booster,
+            name=MODEL_ARTIFACT_PATH,
+            signature=infer_signature(example, booster.predict(example.to_numpy())),
+            input_example=example,
+            registered_model_name=MODEL_NAME,
+            # Only what loading the booster needs; otherwise MLflow exports the whole
+            # workspace lock (Airflow included) as the model's environment.
+            pip_requirements=mlflow.lightgbm.get_default_pip_requirements(),
+        )
+    version = str(info.registered_model_version)
+    client.set_model_version_tag(MODEL_NAME, version, "objective", objective)
+    log.info("objective %s: version %s %s", objective, version, metrics)
+    return {"objective": objective, "run_id": run.info.run_id, "version": version, "metrics": metrics}

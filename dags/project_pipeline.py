@@ -1,0 +1,101 @@
+"""
+### project_pipeline
+
+Pulls the next days of flights from the data source into `raw_data`, rebuilds the
+stratified `clean_data` split, tunes two LightGBM models in parallel (validation accuracy
+and validation AUROC) with Optuna, logs both to MLflow and gives the `production` alias of
+`flight-delay` to the better one only if it beats the model already in production.
+
+Params: `until` (YYYY-MM-DD, ingest up to this day; default: `PIPELINE_DAYS_PER_RUN` days
+after the watermark) and `start` (YYYY-MM-DD, re-ingest from this day instead of the
+watermark). Settings come from the environment (see `pipeline/settings.py`).
+
+The tasks are thin: the logic is in the Airflow-free package `pipeline`.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import date, datetime, timedelta
+
+from airflow.sdk import Param, dag, get_current_context, task
+
+from proyecto4_common.names import DAG_ID
+
+
+def _date_param(name: str) -> date | None:
+    value = get_current_context()["params"].get(name)
+    return date.fromisoformat(value) if value else None
+
+
+def _settings():
+    from pipeline.settings import PipelineSettings
+
+    return PipelineSettings()
+
+
+@dag(
+    dag_id=DAG_ID,
+    description="Ingest, clean and split, tune two LightGBM models, promote the champion",
+    doc_md=__doc__,
+    schedule=os.environ.get("PIPELINE_SCHEDULE") or None,
+    start_date=datetime(2025, 1, 1),
+    catchup=False,
+    max_active_runs=1,
+    tags=["proyecto4"],
+    default_args={
+        "retries": 2,
+        "retry_delay": timedelta(seconds=30),
+        "retry_exponential_backoff": True,
+    },
+    params={
+        "until": Param(None, type=["null", "string"], format="date", description="Ingest up to this day"),
+        "start": Param(None, type=["null", "string"], format="date", description="Re-ingest from this day"),
+    },
+)
+def project_pipeline():
+    @task
+    def create_raw_tables() -> None:
+        from pipeline.extract import create_raw_tables as create
+
+        create(_settings())
+
+    @task
+    def extract_data() -> dict:
+        from pipeline.extract import ingest
+
+        return ingest(_settings(), start=_date_param("start"), until=_date_param("until")).as_dict()
+
+    @task
+    def preprocess_and_split() -> dict:
+        from pipeline.preprocess import preprocess_and_split as run
+
+        return run(_settings())
+
+    def _train(objective: str) -> dict:
+        from pipeline.training import train_and_log
+
+        run_id = get_current_context()["run_id"]
+        return train_and_log(_settings(), objective, study_name=f"{DAG_ID}-{run_id}-{objective}")
+
+    @task(retries=1)
+    def train_model_accuracy() -> dict:
+        return _train("accuracy")
+
+    @task(retries=1)
+    def train_model_auroc() -> dict:
+        return _train("auroc")
+
+    @task
+    def register_champion_model(accuracy: dict, auroc: dict) -> dict:
+        from pipeline.champion import register_champion
+
+        return register_champion(_settings(), [accuracy, auroc])
+
+    split = create_raw_tables() >> extract_data() >> preprocess_and_split()
+    accuracy, auroc = train_model_accuracy(), train_model_auroc()
+    split >> [accuracy, auroc]
+    register_champion_model(accuracy, auroc)
+
+
+project_pipeline()
