@@ -45,25 +45,56 @@ def create_app(settings: DataSourceSettings | None = None) -> FastAPI:
         description="The 2013 New York City flights joined with the origin's hourly weather.",
         lifespan=lifespan,
     )
+    app.add_api_route("/data", data, methods=["GET"], **data_route_schema(settings.groups))
     app.include_router(router)
     return app
 
 
-@router.get(
-    "/data",
-    responses={
-        404: {"description": "The date is outside the data set's range."},
-        422: {"description": "A parameter is missing or malformed, or the group does not exist."},
-        503: {"description": "An injected fault (DATA_SOURCE_ERROR_RATE)."},
-    },
-)
+def data_route_schema(groups: int) -> dict:
+    """/data's OpenAPI operation fields: its parameters are read as raw strings (see
+    params.py), so what they really accept, including the number of groups, is written out."""
+    parameters = [
+        {
+            "name": "group",
+            "in": "query",
+            "required": True,
+            "description": "Group number (see /metadata).",
+            "schema": {"type": "integer", "minimum": 1, "maximum": groups},
+        },
+        {
+            "name": "date",
+            "in": "query",
+            "required": True,
+            "description": "Day as YYYY-MM-DD, within the range of /metadata.",
+            "schema": {"type": "string", "format": "date"},
+        },
+    ]
+    answer = {
+        "type": "object",
+        "required": ["group", "date", "count", "rows"],
+        "properties": {
+            "group": {"type": "integer"},
+            "date": {"type": "string", "format": "date"},
+            "count": {"type": "integer"},
+            "rows": {"type": "array", "items": {"type": "object"}},
+        },
+    }
+    return {
+        "openapi_extra": {"parameters": parameters},
+        "responses": {
+            200: {"content": {"application/json": {"schema": answer}}},
+            404: {"description": "The date is outside the data set's range."},
+            422: {"description": "A parameter is missing or malformed, or no such group."},
+            503: {"description": "An injected fault (DATA_SOURCE_ERROR_RATE)."},
+        },
+    }
+
+
 async def data(
     catalog: Catalog,
     faults: Faults,
-    group: Annotated[
-        str | None, Query(description="Group number, 1 to the number of groups.")
-    ] = None,
-    date: Annotated[str | None, Query(description="Day as YYYY-MM-DD.")] = None,
+    group: Annotated[str | None, Query(include_in_schema=False)] = None,
+    date: Annotated[str | None, Query(include_in_schema=False)] = None,
 ) -> Response:
     """That day's rows of the group: flight columns, then the origin's weather (null if none)."""
     number = parse_group(group, catalog.groups)
