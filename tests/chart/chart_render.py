@@ -133,9 +133,9 @@ def _render(values_json: str, show_only: tuple[str, ...], value_files: tuple[str
     return result.stdout
 
 
-def render_chart(values: dict | None = None, show_only: str | list[str] | tuple = (),
-                 value_files: list[str] | tuple = ()) -> list[dict]:
-    """Objects of `helm template` (as dicts, None documents dropped).
+def render_with_sources(values: dict | None = None, show_only: str | list[str] | tuple = (),
+                        value_files: list[str] | tuple = ()) -> list[tuple[str, dict]]:
+    """(template path, object) of `helm template`, e.g. ("proyecto4/charts/mlflow/templates/service.yaml", {...}).
 
     values: overrides applied last; show_only: template paths as helm names them (e.g.
     "charts/mlflow/templates/job-db-migrate.yaml"); value_files: paths relative to the chart
@@ -144,7 +144,20 @@ def render_chart(values: dict | None = None, show_only: str | list[str] | tuple 
     if isinstance(show_only, str):
         show_only = (show_only,)
     text = _render(json.dumps(values, sort_keys=True), tuple(show_only), tuple(value_files))
-    return [doc for doc in yaml.safe_load_all(text) if doc]
+    rendered = []
+    for document in text.split("\n---\n"):
+        obj = yaml.safe_load(document)
+        if obj:
+            source = next((line.removeprefix("# Source: ") for line in document.splitlines()
+                           if line.startswith("# Source: ")), "")
+            rendered.append((source, obj))
+    return rendered
+
+
+def render_chart(values: dict | None = None, show_only: str | list[str] | tuple = (),
+                 value_files: list[str] | tuple = ()) -> list[dict]:
+    """Objects of `helm template` as dicts; arguments as in render_with_sources."""
+    return [obj for _, obj in render_with_sources(values, show_only, value_files)]
 
 
 def find(objects: list[dict], kind: str, name: str) -> dict:

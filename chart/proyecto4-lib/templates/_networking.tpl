@@ -68,7 +68,8 @@ spec:
 {{- end -}}
 
 {{/*
-NetworkPolicy: ingress only on the component's ports, from pods of this release, the
+NetworkPolicy: ingress only on the component's ports, from the pods of this namespace
+(Airflow's task pods and Prometheus carry no label of ours), the
 namespaces in networkPolicy.allowedNamespaces (ingress controller, monitoring) and the
 selectors in networkPolicy.extraFrom (no ingress at all without ports); egress to DNS, to pods of this namespace and, when
 networkPolicy.allowExternalEgress, anywhere. args: ctx, component, ports (list of numbers)
@@ -97,9 +98,7 @@ spec:
           protocol: TCP
         {{- end }}
       from:
-        - podSelector:
-            matchLabels:
-              app.kubernetes.io/instance: {{ .ctx.Release.Name }}
+        - podSelector: {}
         {{- range $np.allowedNamespaces }}
         - namespaceSelector:
             matchLabels:

@@ -1,0 +1,91 @@
+"""The chart as helm sees it: lint --strict, Chart.lock in sync (offline), package size, NOTES."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+import pytest
+
+from chart_render import ROOT, copy_chart, helm, prepared_chart
+from conftest import LAYERS
+
+# Our own files, in KiB, compressed; the real dependencies add about 1.5 MiB.
+MAX_PACKAGE_KIB = {"stubs": 100, "real": 2500}
+
+
+@pytest.mark.parametrize("layer_name", sorted(LAYERS))
+def test_lint_strict(layer_name):
+    chart = prepared_chart()
+    files = [arg for f in LAYERS[layer_name] for arg in ("-f", str(chart / f))]
+    result = helm("lint", "--strict", str(chart), *files)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "1 chart(s) linted, 0 chart(s) failed" in result.stdout
+
+
+def test_chart_lock_matches_chart_yaml_offline(tmp_path):
+    """`helm dependency build` checks the lock's digest before any download."""
+    chart = copy_chart(tmp_path / "proyecto4")
+    result = helm("dependency", "build", str(chart))
+
+    assert "out of sync" not in result.stdout + result.stderr
+
+
+def test_a_stale_chart_lock_is_detected_offline(tmp_path):
+    chart = copy_chart(tmp_path / "proyecto4")
+    chart_yaml = chart / "Chart.yaml"
+    chart_yaml.write_text(chart_yaml.read_text().replace("version: 14.0.3", "version: 14.0.2"))
+    result = helm("dependency", "build", str(chart))
+
+    assert result.returncode != 0
+    assert "out of sync" in result.stdout + result.stderr
+
+
+def test_chart_lock_script_agrees():
+    result = subprocess.run([sys.executable, str(ROOT / "ci" / "chart_lock.py"), "--check"],
+                            capture_output=True, text=True, timeout=60)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.strip() == "Chart.lock is in sync"
+
+
+def test_package_is_small_and_holds_only_the_chart(tmp_path, with_real_deps):
+    result = helm("package", str(prepared_chart()), "--destination", str(tmp_path))
+    package = tmp_path / "proyecto4-0.1.0.tgz"
+    listing = subprocess.run(["tar", "-tzf", str(package)], capture_output=True, text=True, check=True).stdout
+
+    assert result.returncode == 0, result.stderr
+    assert package.stat().st_size / 1024 < MAX_PACKAGE_KIB["real" if with_real_deps else "stubs"]
+    top_level = {line.split("/")[1] for line in listing.splitlines() if line.count("/") >= 1}
+    assert top_level == {"Chart.yaml", "Chart.lock", "values.yaml", "values.schema.json", "values",
+                         "templates", "charts", "files"}
+
+
+def test_notes_say_how_to_reach_each_ui(helm_major, tmp_path):
+    if helm_major == 3:
+        pytest.skip("helm 3's install --dry-run=client still asks a cluster for its version")
+    chart = prepared_chart()
+    result = helm("install", "proyecto4", str(chart), "--namespace", "proyecto4", "--dry-run=client",
+                  "-f", str(chart / "values/dev.yaml"))
+    notes = result.stdout[result.stdout.index("NOTES:"):]
+
+    assert result.returncode == 0, result.stderr
+    for line in ("Inference API: http://<node-address>:8989/docs", "MLflow: http://<node-address>:32000/",
+                 "Streamlit UI: http://<node-address>:8501/", "Airflow: http://<node-address>:8080/",
+                 "Prometheus: http://<node-address>:9090/", "Grafana: http://<node-address>:3000/"):
+        assert line in notes
+    assert re.search(r"get secret proyecto4-grafana-admin .*admin-password", notes)
+
+
+def test_notes_port_forward_without_node_ports(helm_major):
+    if helm_major == 3:
+        pytest.skip("helm 3's install --dry-run=client still asks a cluster for its version")
+    result = helm("install", "proyecto4", str(prepared_chart()), "--namespace", "proyecto4", "--dry-run=client")
+    notes = result.stdout[result.stdout.index("NOTES:"):]
+
+    assert "kubectl -n proyecto4 port-forward svc/proyecto4-mlflow 5000:5000" in notes
+    assert "port-forward svc/proyecto4-grafana 3000:80" in notes
+
+

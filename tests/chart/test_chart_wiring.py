@@ -1,0 +1,244 @@
+"""How the parts are wired: generated Secrets, references between objects, the dependencies'
+values (Airflow, Bitnami, kube-prometheus-stack), dev NodePorts and the values files."""
+
+from __future__ import annotations
+
+import base64
+import re
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+import yaml
+
+from chart_render import ROOT, find, pod_specs, real_deps_dir, render_chart, render_with_sources
+from conftest import LAYERS, is_ours
+from values_comments import uncommented_keys
+
+
+def secret_data(objects: list[dict], name: str) -> dict[str, str]:
+    return {k: base64.b64decode(v).decode() for k, v in find(objects, "Secret", name)["data"].items()}
+
+
+def umbrella_secrets(values: dict | None = None, files: tuple = ()) -> list[dict]:
+    return [o for s, o in render_with_sources(values=values, value_files=files)
+            if s == "proyecto4/templates/secret-generated.yaml"]
+
+
+def test_generated_connection_strings_use_the_generated_passwords():
+    objects = umbrella_secrets()
+    postgres = secret_data(objects, "proyecto4-postgresql-auth")
+    data_db = urlsplit(secret_data(objects, "proyecto4-data-db")["DATA_DB_URL"])
+    airflow_db = urlsplit(secret_data(objects, "proyecto4-airflow-metadata")["connection"])
+    mlflow_db = urlsplit(secret_data(objects, "proyecto4-mlflow-db")["MLFLOW_BACKEND_STORE_URI"])
+    minio = secret_data(objects, "proyecto4-minio-auth")
+    s3 = secret_data(objects, "proyecto4-object-store")
+
+    assert (data_db.scheme, data_db.hostname, data_db.port, data_db.path) == (
+        "postgresql+psycopg", "proyecto4-postgresql", 5432, "/proyecto4")
+    assert (data_db.username, data_db.password) == ("proyecto4", postgres["password"])
+    assert (airflow_db.scheme, airflow_db.path, airflow_db.password) == ("postgresql", "/airflow", postgres["password"])
+    assert (mlflow_db.scheme, mlflow_db.hostname, mlflow_db.path) == ("mysql+pymysql", "proyecto4-mysql", "/mlflow")
+    assert mlflow_db.password == secret_data(objects, "proyecto4-mysql-auth")["mysql-password"]
+    assert (s3["AWS_ACCESS_KEY_ID"], s3["AWS_SECRET_ACCESS_KEY"]) == (minio["root-user"], minio["root-password"])
+    assert len(postgres["password"]) >= 24 and postgres["password"] != postgres["postgres-password"]
+
+
+def test_generated_secrets_are_kept_on_uninstall():
+    objects = umbrella_secrets()
+
+    assert len(objects) == 12
+    assert {o["metadata"]["annotations"]["helm.sh/resource-policy"] for o in objects} == {"keep"}
+
+
+def test_airflow_keys_have_the_formats_airflow_expects():
+    objects = umbrella_secrets()
+    fernet = secret_data(objects, "proyecto4-airflow-fernet-key")["fernet-key"]
+
+    assert len(base64.urlsafe_b64decode(fernet)) == 32
+    assert len(secret_data(objects, "proyecto4-airflow-jwt-secret")["jwt-secret"]) == 32
+    assert len(secret_data(objects, "proyecto4-airflow-api-secret-key")["api-secret-key"]) == 32
+
+
+@pytest.mark.parametrize(("values", "files", "expected"), [
+    ({"generatedSecrets": {"enabled": False}}, (), set()),
+    ({}, ("values/prod.yaml",), {"proyecto4-airflow-admin", "proyecto4-airflow-api-secret-key",
+                                  "proyecto4-airflow-fernet-key", "proyecto4-airflow-jwt-secret",
+                                  "proyecto4-grafana-admin"}),
+    ({"postgresql": {"enabled": False}, "mysql": {"enabled": False}, "minio": {"enabled": False},
+      "airflow": {"enabled": False}, "kube-prometheus-stack": {"enabled": False}}, (), set()),
+])
+def test_secrets_are_generated_only_for_in_cluster_servers(values, files, expected):
+    assert {o["metadata"]["name"] for o in umbrella_secrets(values or None, files)} == expected
+
+
+def referenced_secrets(objects: list[dict]) -> set[str]:
+    found = set()
+
+    def walk(node):
+        if isinstance(node, dict):
+            for key in ("secretRef", "secretKeyRef"):
+                if key in node:
+                    found.add(node[key]["name"])
+            if isinstance(node.get("secret"), dict) and "secretName" in node["secret"]:
+                found.add(node["secret"]["secretName"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk([spec for _, spec in pod_specs(objects)])
+    return found
+
+
+# Created at run time by kube-prometheus-stack's admission webhook Job.
+CREATED_AT_RUN_TIME = {"proyecto4-kube-prometheus-admission"}
+# The Secrets prod.yaml asks the operator to create (external servers).
+PROVIDED_IN_PROD = {"proyecto4-data-db", "proyecto4-airflow-metadata", "proyecto4-mlflow-db", "proyecto4-object-store"}
+
+
+@pytest.mark.parametrize("layer_name", sorted(LAYERS))
+def test_every_referenced_secret_is_rendered(layer_name):
+    objects = render_chart(value_files=LAYERS[layer_name])
+    rendered = {o["metadata"]["name"] for o in objects if o["kind"] == "Secret"}
+    allowed = CREATED_AT_RUN_TIME | (PROVIDED_IN_PROD if layer_name == "prod" else set())
+
+    assert referenced_secrets(objects) - rendered - allowed == set()
+
+
+def secret_like_values(node, path=()) -> list[str]:
+    """Paths of keys that hold a password or token (not the name of a Secret or key holding one)."""
+    found = []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            lowered = str(key).lower()
+            names_a_reference = lowered.endswith(("key", "secret", "secretname", "ref"))
+            if any(w in lowered for w in ("password", "token")) and not names_a_reference and value not in ("", None):
+                if not isinstance(value, (dict, list, bool)):
+                    found.append(".".join((*path, str(key))))
+            found += secret_like_values(value, (*path, str(key)))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            found += secret_like_values(value, (*path, str(index)))
+    return found
+
+
+@pytest.mark.parametrize("path", ["values.yaml", "values/dev.yaml", "values/prod.yaml"])
+def test_values_files_hold_no_password(path):
+    assert secret_like_values(yaml.safe_load((ROOT / path).read_text())) == []
+
+
+def test_the_airflow_admin_password_comes_from_a_secret():
+    job = yaml.safe_load((ROOT / "values.yaml").read_text())["airflow"]["createUserJob"]
+
+    assert job["env"][0]["valueFrom"]["secretKeyRef"] == {"name": "proyecto4-airflow-admin", "key": "password"}
+    assert '-p "$AIRFLOW_ADMIN_PASSWORD"' in job["args"][-1]
+
+
+@pytest.mark.parametrize("path", ["values.yaml", "values/dev.yaml", "values/prod.yaml"])
+def test_every_value_has_a_comment(path):
+    # The monitoring block belongs to the observability templates and is checked by their tests.
+    missing = [key for key in uncommented_keys((ROOT / path).read_text()) if not key.startswith("monitoring")]
+
+    assert missing == []
+
+
+def test_every_subchart_value_has_a_comment():
+    missing = {chart.parent.name: uncommented_keys(chart.read_text())
+               for chart in sorted((ROOT / "chart").glob("*/values.yaml"))}
+
+    assert {name: keys for name, keys in missing.items() if keys} == {}
+
+
+def test_airflow_values_are_argo_cd_friendly_and_external_db():
+    values = yaml.safe_load((ROOT / "values.yaml").read_text())["airflow"]
+
+    assert values["executor"] == "KubernetesExecutor"
+    assert values["postgresql"]["enabled"] is False
+    assert values["data"]["metadataSecretName"] == "proyecto4-airflow-metadata"
+    assert values["migrateDatabaseJob"]["useHelmHooks"] is False
+    assert values["createUserJob"]["useHelmHooks"] is False
+    assert set(values["dags"]["gitSync"]) >= {"enabled", "repo", "branch", "subPath"}
+    assert values["apiServer"]["service"]["type"] == "ClusterIP"
+
+
+# ----- with the real dependency charts -----------------------------------------------------
+
+needs_real_deps = pytest.mark.skipif(real_deps_dir() is None,
+                                     reason="needs the real dependency charts (PROYECTO4_DEPS_DIR)")
+
+
+def dependency_objects(files: tuple = ()) -> list[dict]:
+    return [o for s, o in render_with_sources(value_files=files) if not is_ours(s)]
+
+
+@needs_real_deps
+@pytest.mark.parametrize("layer_name", ["base", "dev"])
+def test_bitnami_images_come_from_bitnamilegacy(layer_name):
+    images = {c["image"] for label, spec in pod_specs(dependency_objects(LAYERS[layer_name]))
+              for c in (spec.get("initContainers") or []) + spec["containers"]
+              if "bitnami" in c["image"]}
+
+    assert images, "no Bitnami image rendered"
+    assert {i for i in images if not i.startswith("docker.io/bitnamilegacy/")} == set()
+
+
+@needs_real_deps
+def test_airflow_runs_the_kubernetes_executor_on_our_database():
+    objects = dependency_objects()
+    scheduler = find(objects, "Deployment", "proyecto4-scheduler")["spec"]["template"]["spec"]
+    env = {e["name"]: e for c in scheduler["containers"] for e in c.get("env", [])}
+    migrate = find(objects, "Job", "proyecto4-run-airflow-migrations")
+
+    config = find(objects, "ConfigMap", "proyecto4-config")["data"]["airflow.cfg"]
+
+    assert re.search(r"^executor = KubernetesExecutor$", config, re.M)
+    assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]["valueFrom"]["secretKeyRef"]["name"] == "proyecto4-airflow-metadata"
+    assert env["MLFLOW_TRACKING_URI"]["value"] == "http://proyecto4-mlflow:5000"
+    assert {"secretRef": {"name": "proyecto4-data-db"}} in scheduler["containers"][0]["envFrom"]
+    assert "helm.sh/hook" not in migrate["metadata"].get("annotations", {})
+    assert scheduler["containers"][0]["image"] == "proyecto4/airflow:0.1.0"
+
+
+@needs_real_deps
+def test_prod_pulls_dags_with_git_sync():
+    objects = dependency_objects(("values/prod.yaml",))
+    spec = find(objects, "Deployment", "proyecto4-dag-processor")["spec"]["template"]["spec"]
+    git_sync = [c for c in spec["containers"] if c["name"] == "git-sync"]
+
+    assert len(git_sync) == 1
+    env = {e["name"]: e.get("value") for e in git_sync[0]["env"]}
+    assert env["GITSYNC_REPO"] == "https://github.com/proyecto4/proyecto4.git"
+    assert env["GITSYNC_REF"] == "main"
+
+
+@needs_real_deps
+def test_grafana_admin_from_secret_and_dashboard_sidecar():
+    spec = find(dependency_objects(), "Deployment", "proyecto4-grafana")["spec"]["template"]["spec"]
+    env = {e["name"]: e for c in spec["containers"] for e in c.get("env", [])}
+    sidecar = [c for c in spec["containers"] if c["name"] == "grafana-sc-dashboard"]
+
+    assert env["GF_SECURITY_ADMIN_PASSWORD"]["valueFrom"]["secretKeyRef"] == {
+        "name": "proyecto4-grafana-admin", "key": "admin-password"}
+    assert {"name": "LABEL", "value": "grafana_dashboard"} in sidecar[0]["env"]
+
+
+@needs_real_deps
+def test_dev_node_ports():
+    services = {o["metadata"]["name"]: o["spec"] for o in render_chart(value_files=("values/dev.yaml",))
+                if o["kind"] == "Service" and o["spec"].get("type") == "NodePort"}
+    node_ports = {name: sorted(p["nodePort"] for p in spec["ports"] if "nodePort" in p) for name, spec in services.items()}
+
+    assert node_ports == {
+        "proyecto4-mlflow": [32000], "proyecto4-streamlit": [8501], "proyecto4-inference-api": [8989],
+        "proyecto4-grafana": [3000], "proyecto4-kube-prometheus-prometheus": [9090], "proyecto4-api-server": [8080],
+    }
+
+
+def test_dev_node_ports_of_our_services():
+    services = {o["metadata"]["name"]: o["spec"] for o in render_chart(value_files=("values/dev.yaml",))
+                if o["kind"] == "Service" and o["spec"].get("type") == "NodePort"}
+
+    assert {n: s["ports"][0]["nodePort"] for n, s in services.items() if not n.endswith(("grafana", "prometheus", "api-server"))} == {
+        "proyecto4-mlflow": 32000, "proyecto4-streamlit": 8501, "proyecto4-inference-api": 8989}
