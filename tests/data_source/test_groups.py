@@ -7,8 +7,7 @@ import itertools
 
 import httpx
 import pytest
-from data_source.catalog import DayCatalog
-from data_source.flights import load_flights
+from data_source.catalog import day_catalog
 
 DAYS = ["2013-01-01", "2013-06-15", "2013-12-31"]
 
@@ -65,7 +64,7 @@ def test_another_process_shards_the_same_way(three_groups, slow_server_url):
 
 
 def test_one_group_serves_every_flight_of_the_year():
-    catalog = DayCatalog(load_flights(), groups=1)
+    catalog = day_catalog(groups=1)
     days = [catalog.first_date + dt.timedelta(days=n) for n in range(365)]
     assert (catalog.first_date, days[-1]) == (dt.date(2013, 1, 1), catalog.last_date)
     assert sum(len(catalog.records(1, day)) for day in days) == 336_776

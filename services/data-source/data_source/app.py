@@ -9,9 +9,8 @@ from typing import Annotated
 import orjson
 from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
 
-from data_source.catalog import DayCatalog
+from data_source.catalog import DayCatalog, day_catalog
 from data_source.faults import FaultInjector
-from data_source.flights import load_flights
 from data_source.params import parse_date, parse_group
 from data_source.settings import DataSourceSettings
 
@@ -36,7 +35,7 @@ def create_app(settings: DataSourceSettings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # The join and the date index are built once, before the first request is served.
-        app.state.catalog = DayCatalog(load_flights(), settings.groups)
+        app.state.catalog = day_catalog(settings.groups)
         app.state.faults = FaultInjector(settings.error_rate, settings.latency_ms, settings.seed)
         yield
 

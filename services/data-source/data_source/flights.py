@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib.util
-from functools import cache
 from pathlib import Path
 
 import pandas as pd
@@ -57,7 +56,6 @@ def data_dir() -> Path:
     return Path(spec.submodule_search_locations[0]) / "data"
 
 
-@cache
 def load_flights() -> pd.DataFrame:
     """Every 2013 flight with its weather columns (missing when no observation matched)."""
     folder = data_dir()
