@@ -8,14 +8,17 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from servers import uvicorn_app
+from sqlalchemy.engine import make_url
 from streamlit.testing.v1 import AppTest
 
 APP_DIR = Path(__file__).resolve().parents[2] / "services" / "streamlit" / "streamlit_app"
 ENTRY = APP_DIR / "app.py"
-PAGES = {name: APP_DIR / "views" / f"{name}.py" for name in ("predict", "history", "explain", "monitor")}
+PAGES = {
+    name: APP_DIR / "views" / f"{name}.py" for name in ("predict", "history", "explain", "monitor")
+}
 # A cold page run imports MLflow and pandas: generous, since the machine is shared.
 PAGE_TIMEOUT_S = 120
-POSTGRES_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 
 def closed_port() -> int:
@@ -33,7 +36,9 @@ def ui_env(monkeypatch, tmp_path):
         monkeypatch.setenv("PROYECTO4_HOME", str(tmp_path / "home"))
         monkeypatch.setenv("INFERENCE_API_URL", api or f"http://127.0.0.1:{closed_port()}")
         monkeypatch.setenv("MLFLOW_TRACKING_URI", mlflow or f"http://127.0.0.1:{closed_port()}")
-        monkeypatch.setenv("DATA_DB_URL", db or f"postgresql://postgres@127.0.0.1:{closed_port()}/none")
+        monkeypatch.setenv(
+            "DATA_DB_URL", db or f"postgresql://postgres@127.0.0.1:{closed_port()}/none"
+        )
 
     return point
 
@@ -49,12 +54,27 @@ def run_page():
     return run
 
 
-@pytest.fixture
-def data_db_url():
-    """A fresh PostgreSQL database of its own, dropped afterwards."""
+@pytest.fixture(scope="session")
+def api_log_db(postgres_admin_url):
+    """The API's own inference_log database, so UI predictions stay out of shared ones."""
     name = f"ui_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(POSTGRES_ADMIN, autocommit=True) as conn:
+    admin = make_url(postgres_admin_url)
+    dsn = admin.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
-    yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    with psycopg.connect(POSTGRES_ADMIN, autocommit=True) as conn:
+    yield admin.set(database=name).render_as_string(hide_password=False)
+    with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def api_url(trained_model, api_log_db, tmp_path_factory):
+    """The real inference API serving the trained model (ready before the tests start)."""
+    env = {
+        "MLFLOW_TRACKING_URI": trained_model.tracking_uri,
+        "DATA_DB_URL": api_log_db,
+        "PROYECTO4_HOME": str(tmp_path_factory.mktemp("api-home")),
+        "INFERENCE_API_WATCH_INTERVAL_S": "0",
+    }
+    with uvicorn_app("inference_api.app:create_app", env, health="/ready") as url:
+        yield url

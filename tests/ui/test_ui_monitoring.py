@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import create_engine
-
 from proyecto4_common.tables import inference_log, metadata
+from sqlalchemy import create_engine
 
 
 def write_log(url: str, rows: list[dict]) -> None:
@@ -30,8 +29,8 @@ def log_row(minute: int, prediction: int, latency_ms: float) -> dict:
     }
 
 
-def test_monitoring_before_any_prediction_says_how_to_get_some(ui_env, run_page, data_db_url):
-    ui_env(db=data_db_url)
+def test_monitoring_before_any_prediction_says_how_to_get_some(ui_env, run_page, postgres_db):
+    ui_env(db=postgres_db)
     at = run_page("monitor")
     assert not at.exception
     assert not at.error
@@ -39,13 +38,13 @@ def test_monitoring_before_any_prediction_says_how_to_get_some(ui_env, run_page,
     assert "No prediction has been logged yet" in message
 
 
-def test_monitoring_shows_volume_share_delayed_and_latency(ui_env, run_page, data_db_url):
+def test_monitoring_shows_volume_share_delayed_and_latency(ui_env, run_page, postgres_db):
     # Four predictions over three minutes, one of them delayed.
     write_log(
-        data_db_url,
+        postgres_db,
         [log_row(0, 0, 10.0), log_row(0, 1, 20.0), log_row(1, 0, 30.0), log_row(2, 0, 40.0)],
     )
-    ui_env(db=data_db_url)
+    ui_env(db=postgres_db)
     at = run_page("monitor")
     assert not at.exception
     assert not at.error
