@@ -14,7 +14,7 @@ from data_source.shards import groups_of, shard_hashes
 
 
 class DayCatalog:
-    """Answers one (group, day) in about a millisecond: a client pulls a year day by day."""
+    """Answers one (group, day) in a few milliseconds: a client pulls a year day by day."""
 
     def __init__(self, flights: pd.DataFrame, groups: int) -> None:
         self.groups = groups
