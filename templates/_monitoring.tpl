@@ -18,3 +18,9 @@ release: {{ .Values.monitoring.prometheusRelease | default .Release.Name | quote
 {{- define "proyecto4.monitoring.name" -}}
 {{ printf "%s-%s" .root.Release.Name .suffix | trunc 63 | trimSuffix "-" }}
 {{- end }}
+
+{{/* "true" when the Prometheus Operator CRDs will exist: our kube-prometheus-stack installs them, or the cluster already serves them (helm install, Argo CD); else the ServiceMonitor and PrometheusRule would fail the install. */}}
+{{- define "proyecto4.monitoring.operatorCrds" -}}
+{{- $kps := index .Values "kube-prometheus-stack" | default dict -}}
+{{- if or $kps.enabled (.Capabilities.APIVersions.Has "monitoring.coreos.com/v1") -}}true{{- end -}}
+{{- end }}

@@ -116,6 +116,8 @@ def test_dashboard_uids_and_panel_ids_are_unique(dashboards):
             {"ServiceMonitor"},
         ),
         ({"monitoring": {"serviceMonitor": {"enabled": False}}}, {"PrometheusRule", "ConfigMap"}),
+        # Without the stack (and with no CRDs in the cluster) only the dashboards remain.
+        ({"kube-prometheus-stack": {"enabled": False}}, {"ConfigMap"}),
     ],
 )
 def test_switches(chart, values, kinds):
