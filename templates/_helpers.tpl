@@ -40,6 +40,7 @@ apiVersion: v1
 kind: Secret
 metadata:
   name: {{ .name }}
+  namespace: {{ .ctx.Release.Namespace }}
   labels:
     {{- include "proyecto4.labels" .ctx | nindent 4 }}
   annotations:

@@ -17,6 +17,7 @@ PER_SERVICE = {(kind, f"proyecto4-{name}") for name in SERVICES
 TEST_PODS = {("Pod", f"proyecto4-{name}-test") for name in SERVICES}
 ALWAYS = PER_SERVICE | TEST_PODS | {
     ("Job", "proyecto4-mlflow-db-migrate"),
+    ("NetworkPolicy", "proyecto4-mlflow-db-migrate"),
     ("Secret", "proyecto4-airflow-admin"),
     ("Secret", "proyecto4-airflow-api-secret-key"),
     ("Secret", "proyecto4-airflow-fernet-key"),

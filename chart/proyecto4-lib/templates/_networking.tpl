@@ -5,6 +5,7 @@ apiVersion: v1
 kind: Service
 metadata:
   name: {{ include "proyecto4-lib.componentName" . }}
+  namespace: {{ .ctx.Release.Namespace }}
   labels:
     {{- include "proyecto4-lib.labels" . | nindent 4 }}
   {{- with $svc.annotations }}
@@ -37,6 +38,7 @@ apiVersion: networking.k8s.io/v1
 kind: Ingress
 metadata:
   name: {{ $svc }}
+  namespace: {{ .ctx.Release.Namespace }}
   labels:
     {{- include "proyecto4-lib.labels" . | nindent 4 }}
   {{- with $ing.annotations }}
@@ -81,6 +83,7 @@ apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy
 metadata:
   name: {{ include "proyecto4-lib.componentName" . }}
+  namespace: {{ .ctx.Release.Namespace }}
   labels:
     {{- include "proyecto4-lib.labels" . | nindent 4 }}
 spec:
@@ -132,6 +135,7 @@ apiVersion: policy/v1
 kind: PodDisruptionBudget
 metadata:
   name: {{ include "proyecto4-lib.componentName" . }}
+  namespace: {{ .ctx.Release.Namespace }}
   labels:
     {{- include "proyecto4-lib.labels" . | nindent 4 }}
 spec:

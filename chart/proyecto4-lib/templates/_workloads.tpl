@@ -5,6 +5,7 @@ apiVersion: apps/v1
 kind: Deployment
 metadata:
   name: {{ include "proyecto4-lib.componentName" . }}
+  namespace: {{ .ctx.Release.Namespace }}
   labels:
     {{- include "proyecto4-lib.labels" . | nindent 4 }}
 spec:
@@ -28,6 +29,7 @@ apiVersion: v1
 kind: ConfigMap
 metadata:
   name: {{ include "proyecto4-lib.fullname" . }}
+  namespace: {{ .Release.Namespace }}
   labels:
     {{- include "proyecto4-lib.labels" (dict "ctx" .) | nindent 4 }}
 data:
@@ -44,6 +46,7 @@ apiVersion: v1
 kind: ServiceAccount
 metadata:
   name: {{ include "proyecto4-lib.serviceAccountName" . }}
+  namespace: {{ .Release.Namespace }}
   labels:
     {{- include "proyecto4-lib.labels" (dict "ctx" .) | nindent 4 }}
   {{- with $sa.annotations }}
@@ -62,6 +65,7 @@ apiVersion: v1
 kind: Pod
 metadata:
   name: {{ printf "%s-test" $name | trunc 63 | trimSuffix "-" }}
+  namespace: {{ $ctx.Release.Namespace }}
   labels:
     {{- include "proyecto4-lib.labels" (dict "ctx" $ctx "component" "test") | nindent 4 }}
   annotations:
