@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import os
 import uuid
-from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 
 import pytest
@@ -19,6 +17,7 @@ from sqlalchemy.engine import make_url
 
 from proyecto4_common.feature_spec import FeatureSpec
 from servers import mlflow_server, uvicorn_app
+from trained import TRAINED_WINDOW, TrainedModel, run_pipeline_steps, small_budget
 
 IN_CI = os.environ.get("CI") == "true"
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
@@ -112,43 +111,6 @@ def mlflow_url(tmp_path_factory):
     root = tmp_path_factory.mktemp("mlflow")
     with mlflow_server(f"sqlite:///{root / 'mlflow.db'}", root / "artifacts") as url:
         yield url
-
-
-# A short window keeps training fast; January's first two weeks hold ~12k labelled flights.
-TRAINED_WINDOW = (date(2013, 1, 1), date(2013, 1, 14))
-
-
-@dataclass
-class TrainedModel:
-    tracking_uri: str
-    data_db_url: str
-    data_source_url: str
-    version: str
-    spec: FeatureSpec
-    decision: dict
-    runs: list[dict]
-
-
-def small_budget(**settings) -> "PipelineSettings":  # noqa: F821
-    """Pipeline settings with a tuning budget fit for tests."""
-    from pipeline.settings import PipelineSettings
-
-    defaults = dict(optuna_trials=3, optuna_timeout_s=60, lightgbm_max_rounds=150, shap_sample_rows=200)
-    return PipelineSettings(**{**defaults, **settings})
-
-
-def run_pipeline_steps(settings, start: date, until: date) -> tuple[list[dict], dict]:
-    """The DAG's steps in order, without Airflow (the DAG tests run the real DAG)."""
-    from pipeline.champion import register_champion
-    from pipeline.extract import create_raw_tables, ingest
-    from pipeline.preprocess import preprocess_and_split
-    from pipeline.training import train_and_log
-
-    create_raw_tables(settings)
-    ingest(settings, start=start, until=until)
-    preprocess_and_split(settings)
-    runs = [train_and_log(settings, objective) for objective in ("accuracy", "auroc")]
-    return runs, register_champion(settings, runs)
 
 
 @pytest.fixture(scope="session")

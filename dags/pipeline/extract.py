@@ -171,6 +171,7 @@ def parse_batch(payload: object, group: int, day: date, columns: list[str]) -> p
                 frame[column] = pd.to_numeric(frame[column])
         if bad.any():
             example = frame.loc[bad, column].iloc[0]
+            example = example.item() if hasattr(example, "item") else example  # numpy scalar
             kind = "text" if column in STRING_COLUMNS else "numbers"
             raise MalformedBatch(f"{where}: column {column} must hold {kind}, got {example!r}")
     frame.insert(0, "source_date", day.isoformat())

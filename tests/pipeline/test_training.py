@@ -1,0 +1,130 @@
+"""Training and promotion against a real MLflow server: what every run logs, and the rule
+that a worse model never takes `production`."""
+
+from __future__ import annotations
+
+import json
+
+import lightgbm as lgb
+import mlflow
+import numpy as np
+import pandas as pd
+import pytest
+from mlflow import MlflowClient
+
+from pipeline.champion import decide, register_champion
+from pipeline.features import FEATURES, LEAKAGE_COLUMNS, encode
+from pipeline.spec import categories_of
+from proyecto4_common.feature_spec import FeatureSpec
+from proyecto4_common.names import MODEL_NAME, RUN_METRICS
+from sqlalchemy import create_engine, text
+
+
+def test_each_run_logs_metrics_params_model_spec_and_shap_plots(trained_model):
+    client = MlflowClient(trained_model.tracking_uri)
+
+    assert {r["objective"] for r in trained_model.runs} == {"accuracy", "auroc"}
+    for run_info in trained_model.runs:
+        run = client.get_run(run_info["run_id"])
+        artifacts = {a.path for a in client.list_artifacts(run.info.run_id)}
+        shap_plots = {a.path for a in client.list_artifacts(run.info.run_id, "shap")}
+        version = client.get_model_version(MODEL_NAME, run_info["version"])
+
+        assert set(RUN_METRICS) <= set(run.data.metrics)
+        assert all(0.5 < run.data.metrics[m] <= 1 for m in RUN_METRICS)
+        assert run.data.params["objective"] == run_info["objective"]
+        assert {"learning_rate", "num_leaves", "trials"} <= set(run.data.params)
+        assert "feature_spec.json" in artifacts
+        assert shap_plots == {"shap/summary.png", "shap/bar.png"}
+        assert version.tags["objective"] == run_info["objective"]
+        assert "promotion" in version.tags
+
+
+def test_the_model_carries_signature_and_input_example(trained_model):
+    mlflow.set_tracking_uri(trained_model.tracking_uri)
+    uri = f"models:/{MODEL_NAME}/{trained_model.version}"
+    info = mlflow.models.get_model_info(uri)
+
+    assert info.signature is not None
+    assert [c.name for c in info.signature.inputs.inputs] == list(FEATURES)
+    assert info.saved_input_example_info is not None
+
+
+def test_the_spec_describes_the_model_inputs_without_leakage(trained_model):
+    spec = trained_model.spec
+    carrier = spec.feature("carrier")
+
+    assert spec.names == list(FEATURES)
+    assert not set(LEAKAGE_COLUMNS) & set(spec.names)
+    assert carrier.kind == "categorical" and "UA" in carrier.categories
+    assert carrier.labels["UA"] == "United Air Lines Inc."
+    assert spec.feature("month").kind == "integer"
+    assert all(f.reference and abs(sum(f.reference.fractions) - 1) < 1e-6 for f in spec.features if f.name != "wind_gust")
+
+
+def test_api_encoding_equals_training_encoding(trained_model):
+    """The API encodes JSON records with RecordEncoder; the booster was trained on
+    pipeline.features.encode: both must give the same matrix and the same predictions."""
+    engine = create_engine(trained_model.data_db_url)
+    clean = pd.read_sql(text("SELECT * FROM clean_data WHERE dataset = 'test' LIMIT 300"), engine)
+    spec = trained_model.spec
+    records = json.loads(clean[list(FEATURES)].to_json(orient="records"))
+
+    from_api = spec.encoder().encode(records)
+    from_training = encode(clean[list(FEATURES)], categories_of(spec)).to_numpy()
+    booster: lgb.Booster = mlflow.lightgbm.load_model(f"models:/{MODEL_NAME}/{trained_model.version}")
+
+    np.testing.assert_array_equal(np.isnan(from_api), np.isnan(from_training))
+    np.testing.assert_allclose(np.nan_to_num(from_api), np.nan_to_num(from_training))
+    np.testing.assert_allclose(booster.predict(from_api), booster.predict(from_training))
+
+
+@pytest.mark.parametrize(
+    ("candidates", "production", "promoted", "winner"),
+    [
+        ([{"version": "1", "metrics": {"test_auroc": 0.70}}], None, True, "1"),
+        ([{"version": "3", "metrics": {"test_auroc": 0.70}}, {"version": "4", "metrics": {"test_auroc": 0.75}}],
+         ("2", {"test_auroc": 0.74}), True, "4"),
+        ([{"version": "3", "metrics": {"test_auroc": 0.70}}], ("2", {"test_auroc": 0.74}), False, "3"),
+        ([{"version": "3", "metrics": {"test_auroc": 0.74}}], ("2", {"test_auroc": 0.74}), False, "3"),
+    ],
+    ids=["first-model", "better-wins", "worse-stays-out", "tie-stays-out"],
+)
+def test_decision_table(candidates, production, promoted, winner):
+    decision = decide(candidates, production, "test_auroc")
+
+    assert (decision["promoted"], decision["candidate_version"]) == (promoted, winner)
+
+
+def test_unknown_promotion_metric_is_refused():
+    with pytest.raises(ValueError, match="promotion metric must be one of"):
+        decide([{"version": "1", "metrics": {"x": 1}}], None, "x")
+
+
+def test_a_worse_model_never_takes_production(trained_model, tmp_path):
+    from trained import small_budget
+
+    client = MlflowClient(trained_model.tracking_uri)
+    production = client.get_model_version_by_alias(MODEL_NAME, "production")
+    current = client.get_run(production.run_id).data.metrics["test_auroc"]
+    worse_run = trained_model.runs[0]
+    settings = small_budget(
+        proyecto4_home=tmp_path, data_db_url=trained_model.data_db_url,
+        mlflow_tracking_uri=trained_model.tracking_uri,
+    )
+
+    decision = register_champion(
+        settings, [{**worse_run, "version": worse_run["version"], "metrics": {"test_auroc": current - 0.1}}]
+    )
+
+    assert decision["promoted"] is False
+    assert client.get_model_version_by_alias(MODEL_NAME, "production").version == production.version
+    with create_engine(trained_model.data_db_url).connect() as conn:
+        last = conn.execute(text("SELECT promoted, reason FROM promotion_ledger ORDER BY id DESC")).first()
+    assert last.promoted is False and "does not beat production" in last.reason
+
+
+def test_spec_round_trips_through_json(trained_model):
+    spec = trained_model.spec
+
+    assert FeatureSpec.from_json(spec.to_json()) == spec
