@@ -21,14 +21,13 @@ def test_a_run_without_an_api_breaks_the_failure_limit(tmp_path, capfd):
         spawn_rate=2,
         run_time="2s",
         spec_wait=1,
-        csv_prefix=tmp_path / "run",
-        html=tmp_path / "run.html",
+        report_dir=tmp_path,
     )
 
     assert code == 1
     out = capfd.readouterr().out
     assert "load test threshold broken: failure ratio 1.0000 > 0.01" in out
-    by_name = read_totals(tmp_path / "run")
+    by_name = read_totals(tmp_path / "loadtest")
     assert by_name["/model"].failures == 2
     assert by_name["Aggregated"].requests == 2
-    assert (tmp_path / "run.html").read_text().lower().startswith("<!doctype html>")
+    assert (tmp_path / "loadtest.html").read_text().lower().startswith("<!doctype html>")

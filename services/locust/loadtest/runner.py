@@ -24,6 +24,7 @@ def run(
     run_time: str = "30s",
     *,
     workers: int = 0,
+    report_dir: str | Path | None = None,
     csv_prefix: str | Path | None = None,
     html: str | Path | None = None,
     max_failure_ratio: float = 0.01,
@@ -37,8 +38,13 @@ def run(
     0 when every limit holds, 1 when a limit is broken (the summary says which).
 
     `workers` > 0 runs a master and that many worker processes on this machine.
+    `report_dir` holds `loadtest_stats.csv` (and locust's other CSVs) and `loadtest.html`,
+    unless `csv_prefix` / `html` say otherwise.
     `max_failure_ratio` < 0 or `max_p95_ms` == 0 switch that limit off.
     """
+    if report_dir:
+        csv_prefix = csv_prefix or Path(report_dir) / "loadtest"
+        html = html or Path(report_dir) / "loadtest.html"
     options = [
         f"--batch-size={batch_size}",
         f"--spec-wait={spec_wait}",
