@@ -53,7 +53,7 @@ def test_the_record_has_every_feature_typed_as_the_spec_says():
     assert record == {
         "month": 1,
         "day_of_month": 7,
-        "day_of_week": pd.Timestamp(day).dayofweek,
+        "day_of_week": pd.Timestamp(day).day_of_week,
         "sched_dep_hour": 17,
         "sched_dep_minute": 45,
         "carrier": "UA",

@@ -12,9 +12,10 @@ def test_the_form_is_built_from_the_served_models_spec(ui_env, run_page, api_url
     assert not at.error
     spec = trained_model.spec
     categorical = [f for f in spec.features if isinstance(f, CategoricalFeature)]
+    # Inputs are labelled with the spec's descriptions.
     dropdowns = {s.label: s for s in at.selectbox}
-    assert sorted(dropdowns) == sorted(f.name.replace("_", " ").capitalize() for f in categorical)
-    carrier = dropdowns["Carrier"]
+    assert sorted(dropdowns) == sorted(f.description for f in categorical)
+    carrier = dropdowns["Airline"]
     # Airline names from the data set, with the code the model knows.
     assert "United Air Lines Inc. (UA)" in carrier.options
     assert len(carrier.options) == len(spec.feature("carrier").categories)
@@ -23,11 +24,12 @@ def test_the_form_is_built_from_the_served_models_spec(ui_env, run_page, api_url
     assert [d.label for d in at.date_input] == ["Flight date"]
     assert [t.label for t in at.time_input] == ["Scheduled departure"]
     numeric = {n.label: n for n in [*at.number_input, *at.slider]}
-    assert "Month" not in numeric and "Sched dep hour" not in numeric
+    derived = ("month", "day_of_month", "day_of_week", "sched_dep_hour", "sched_dep_minute")
+    assert not {spec.feature(name).description for name in derived} & set(numeric)
     distance = spec.feature("distance")
-    assert numeric["Distance"].min == distance.min
-    assert numeric["Distance"].max == distance.max
-    assert "Sched arr hour" in numeric
+    assert numeric[distance.description].min == distance.min
+    assert numeric[distance.description].max == distance.max
+    assert spec.feature("sched_arr_hour").description in numeric
 
 
 def test_a_prediction_shows_category_probability_version_and_contributions(

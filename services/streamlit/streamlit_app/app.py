@@ -10,13 +10,20 @@ VIEWS = Path(__file__).parent / "views"
 
 
 def main() -> None:
-    st.set_page_config(page_title="proyecto4 · flight delays", page_icon="✈️", layout="wide")
+    st.set_page_config(
+        page_title="proyecto4 · flight delays", page_icon=":material/flight_takeoff:", layout="wide"
+    )
     page = st.navigation(
         [
-            st.Page(VIEWS / "predict.py", title="Predict", icon="✈️", default=True),
-            st.Page(VIEWS / "history.py", title="Model history", icon="📜"),
-            st.Page(VIEWS / "explain.py", title="Explainability", icon="🔍"),
-            st.Page(VIEWS / "monitor.py", title="Monitoring", icon="📈"),
+            st.Page(
+                VIEWS / "predict.py",
+                title="Predict",
+                icon=":material/flight_takeoff:",
+                default=True,
+            ),
+            st.Page(VIEWS / "history.py", title="Model history", icon=":material/history:"),
+            st.Page(VIEWS / "explain.py", title="Explainability", icon=":material/insights:"),
+            st.Page(VIEWS / "monitor.py", title="Monitoring", icon=":material/monitoring:"),
         ]
     )
     page.run()

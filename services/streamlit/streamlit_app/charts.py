@@ -18,7 +18,11 @@ def probability(p_delayed: float) -> alt.Chart:
         alt.Chart(data)
         .mark_bar()
         .encode(
-            x=alt.X("probability:Q", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%")),
+            x=alt.X(
+                "probability:Q",
+                scale=alt.Scale(domain=[0, 1]),
+                axis=alt.Axis(format="%", tickCount=5),
+            ),
             y=alt.Y("category:N", sort=[ON_TIME, DELAYED], title=None),
             color=alt.Color("category:N", scale=COLORS, legend=None),
             tooltip=["category", alt.Tooltip("probability:Q", format=".1%")],
@@ -37,7 +41,7 @@ def contributions(items: list[tuple[str, float]]) -> alt.Chart:
         .mark_bar()
         .encode(
             x=alt.X("contribution:Q", title="contribution to the log-odds of a delay"),
-            y=alt.Y("feature:N", sort=None, title=None),
+            y=alt.Y("feature:N", sort=None, title=None, axis=alt.Axis(labelLimit=320)),
             color=alt.Color(
                 "effect:N", scale=COLORS, legend=alt.Legend(title="pushes towards", orient="bottom")
             ),
@@ -55,7 +59,7 @@ def metrics_by_version(frame: pd.DataFrame) -> alt.Chart:
         alt.Chart(long)
         .mark_line(point=True)
         .encode(
-            x=alt.X("version:O", title="model version"),
+            x=alt.X("version:O", title="model version", axis=alt.Axis(labelAngle=0)),
             y=alt.Y("value:Q", scale=alt.Scale(zero=False), title="test score"),
             color=alt.Color("metric:N", legend=alt.Legend(orient="bottom")),
             tooltip=["version", "metric", alt.Tooltip("value:Q", format=".4f")],
@@ -64,15 +68,17 @@ def metrics_by_version(frame: pd.DataFrame) -> alt.Chart:
     )
 
 
-def over_time(frame: pd.DataFrame, column: str, title: str, fmt: str = "") -> alt.Chart:
-    """A line of one column of a time-bucketed frame (index `bucket`)."""
-    axis = alt.Axis(format=fmt) if fmt else alt.Axis()
+def over_time(frame: pd.DataFrame, column: str, title: str, share: bool = False) -> alt.Chart:
+    """A line of one column of a time-bucketed frame (index `bucket`); shares run 0-100 %."""
+    fmt = ".0%" if share else ""
+    axis = alt.Axis(format=fmt) if share else alt.Axis()
+    scale = alt.Scale(domain=[0, 1]) if share else alt.Scale()
     return (
         alt.Chart(frame.reset_index())
         .mark_line(point=True)
         .encode(
             x=alt.X("bucket:T", title=None),
-            y=alt.Y(f"{column}:Q", title=title, axis=axis),
+            y=alt.Y(f"{column}:Q", title=title, axis=axis, scale=scale),
             tooltip=[
                 alt.Tooltip("bucket:T", format="%Y-%m-%d %H:%M"),
                 alt.Tooltip(f"{column}:Q", format=fmt or ".2f"),
@@ -84,8 +90,9 @@ def over_time(frame: pd.DataFrame, column: str, title: str, fmt: str = "") -> al
 
 def latency(frame: pd.DataFrame) -> alt.Chart:
     """Median and 95th percentile latency per bucket (columns p50_ms, p95_ms)."""
-    long = frame.reset_index().melt(
-        id_vars="bucket", value_vars=["p50_ms", "p95_ms"], var_name="quantile"
+    named = frame.rename(columns={"p50_ms": "median", "p95_ms": "95th percentile"})
+    long = named.reset_index().melt(
+        id_vars="bucket", value_vars=["median", "95th percentile"], var_name="quantile"
     )
     return (
         alt.Chart(long)

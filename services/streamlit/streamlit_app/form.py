@@ -174,8 +174,9 @@ def label(feature: CategoricalFeature, category: str) -> str:
     return f"{name} ({category})" if name and name != category else category
 
 
-def title(feature_name: str) -> str:
-    return feature_name.replace("_", " ").capitalize()
+def title(feature: NumericFeature | CategoricalFeature) -> str:
+    """The input's label: the spec's description when it has one, else the name in words."""
+    return feature.description or feature.name.replace("_", " ").capitalize()
 
 
 def _reference_median(feature: NumericFeature) -> float | None:

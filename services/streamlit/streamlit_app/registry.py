@@ -7,6 +7,7 @@ what is wrong instead of showing a stack trace.
 from __future__ import annotations
 
 import os
+import posixpath
 import tempfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -44,6 +45,8 @@ class Registry:
         # MLflow's defaults retry for minutes; a page must answer within seconds.
         os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "1")
         os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", str(int(timeout_s)))
+        # Progress bars of downloads only clutter the server log.
+        os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 
     def versions(self) -> list[VersionInfo]:
         """Every version of the model, newest first; empty when none is registered."""
@@ -62,10 +65,11 @@ class Registry:
         client = self._client()
         with tempfile.TemporaryDirectory() as folder:
             try:
+                listed = client.list_artifacts(run_id, posixpath.dirname(path) or None)
+                if path not in {item.path for item in listed}:
+                    return None
                 local = client.download_artifacts(run_id, path, folder)
             except (MlflowException, OSError) as exc:
-                if self._missing(exc):
-                    return None
                 raise MlflowUnavailable(str(exc)) from exc
             return Path(local).read_bytes()
 
@@ -98,11 +102,6 @@ class Registry:
             promotion=tags.get("promotion"),
             metrics={k: v for k, v in run.data.metrics.items() if k in RUN_METRICS},
         )
-
-    @staticmethod
-    def _missing(exc: Exception) -> bool:
-        text = str(exc).lower()
-        return isinstance(exc, FileNotFoundError) or "not found" in text or "no such file" in text
 
 
 def production(versions: list[VersionInfo]) -> VersionInfo | None:

@@ -35,7 +35,7 @@ def main() -> None:
     chosen = by_number[number]
     if production(versions) is None:
         st.info("No version is in production yet; showing the newest one.")
-    for path, caption in PLOTS.items():
+    for column, (path, caption) in zip(st.columns(2), PLOTS.items(), strict=True):
         try:
             image = artifact(
                 settings.mlflow_tracking_uri, settings.ui_request_timeout_s, chosen.run_id, path
@@ -44,9 +44,9 @@ def main() -> None:
             states.mlflow_down(settings.mlflow_tracking_uri, str(exc))
             return
         if image is None:
-            st.warning(f"Version {chosen.version} has no `{path}` artifact.")
+            column.warning(f"Version {chosen.version} has no `{path}` artifact.")
         else:
-            st.image(image, caption=caption)
+            column.image(image, caption=caption)
 
 
 def describe(version: VersionInfo) -> str:

@@ -44,7 +44,9 @@ def main() -> None:
     st.subheader(f"Volume (predictions per {word})")
     st.altair_chart(charts.over_time(buckets, "predictions", "predictions"), width="stretch")
     st.subheader("Share predicted delayed")
-    st.altair_chart(charts.over_time(buckets, "share_delayed", "delayed", ".0%"), width="stretch")
+    st.altair_chart(
+        charts.over_time(buckets, "share_delayed", "delayed", share=True), width="stretch"
+    )
     st.subheader("Latency")
     st.altair_chart(charts.latency(buckets), width="stretch")
     st.subheader("Latest predictions")

@@ -111,8 +111,8 @@ def draw_form(served: ServedModel) -> dict | None:
 
 def draw_input(column, feature: NumericFeature | CategoricalFeature, key: str):
     kind = form.widget_kind(feature)
-    label = form.title(feature.name)
-    help_text = feature.description or None
+    label = form.title(feature)
+    help_text = f"Feature `{feature.name}`"
     default = form.typical_value(feature)
     if kind == "select":
         return column.selectbox(
@@ -164,10 +164,7 @@ def top_contributions(
         key=lambda item: abs(item[1]),
         reverse=True,
     )[:TOP_CONTRIBUTIONS]
-    return [
-        (f"{form.title(name)} = {shown_value(spec, name, record.get(name))}", v)
-        for name, v in ranked
-    ]
+    return [(f"{name} = {shown_value(spec, name, record.get(name))}", v) for name, v in ranked]
 
 
 def shown_value(spec: FeatureSpec, name: str, value) -> str:
@@ -179,7 +176,7 @@ def shown_value(spec: FeatureSpec, name: str, value) -> str:
         return "unknown"
     if isinstance(feature, CategoricalFeature):
         return feature.labels.get(value, value)
-    return f"{value:g}" if isinstance(value, float) else str(value)
+    return f"{round(value, 2):g}" if isinstance(value, float) else str(value)
 
 
 main()
