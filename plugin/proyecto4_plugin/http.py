@@ -9,7 +9,7 @@ import httpx
 from proyecto4_plugin.errors import PluginError
 
 
-def _detail(response: httpx.Response) -> str:
+def detail(response: httpx.Response) -> str:
     """The server's own explanation: FastAPI's `detail`, MLflow's `message`, else the text."""
     try:
         body = response.json()
@@ -58,7 +58,7 @@ class Service:
         if response.status_code not in expect:
             raise PluginError(
                 f"{self.name} answered {response.status_code} to {method} {path}: "
-                f"{_detail(response)}"
+                f"{detail(response)}"
             )
         return response
 

@@ -12,7 +12,7 @@ import re
 import shutil
 import subprocess
 import time
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 
 from proyecto4_plugin import release as parts
 from proyecto4_plugin.endpoints import Endpoints
@@ -104,7 +104,7 @@ def run_in_cluster(endpoints: Endpoints, users: int, spawn_rate: float, duration
     objects = endpoints.objects()
     service = parts.component_service(objects, "api", release)
     host = f"http://{service['metadata']['name']}:{parts.service_port(service)}"
-    name = f"{release}-loadtest-{datetime.now(UTC):%Y%m%d%H%M%S}"[:63]
+    name = f"{release}-loadtest-{datetime.now(timezone.utc):%Y%m%d%H%M%S}"[:63]
     job = job_manifest(
         release,
         locust_workload(objects, release),

@@ -20,6 +20,8 @@ TAG_PROMOTION = "promotion"
 TAG_PROMOTED_AT = "promoted_at"
 TAG_PROMOTED_BY = "promoted_by"
 TAG_PREVIOUS_PRODUCTION = "previous_production"
+# Set on the version a rollback moved away from: later rollbacks never go back to it.
+TAG_ROLLED_BACK_AT = "rolled_back_at"
 # What the pipeline's register_champion_model writes: `promotion` = "promoted: <reason>" on
 # the versions it moved to production, with the time in `decided_at`.
 TAG_DECIDED_AT = "decided_at"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import getpass
 import os
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 
 from proyecto4_plugin.errors import PluginError
 from proyecto4_plugin.http import Service
@@ -21,6 +21,7 @@ from proyecto4_plugin.names import (
     TAG_PROMOTED_AT,
     TAG_PROMOTED_BY,
     TAG_PROMOTION,
+    TAG_ROLLED_BACK_AT,
 )
 from proyecto4_plugin.registry import Registry, tags_of
 
@@ -34,7 +35,7 @@ def actor() -> str:
 
 
 def now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
 def promoted_at(model_version: dict) -> datetime | None:
@@ -53,7 +54,8 @@ def rollback_target(registry: Registry, current: dict) -> str:
     """The version that was production before the current one.
 
     The plugin's own record names it (`previous_production`); after a pipeline promotion,
-    it is the version promoted most recently before the current one was.
+    it is the version promoted most recently before, leaving out versions already rolled
+    back from.
     """
     previous = tags_of(current).get(TAG_PREVIOUS_PRODUCTION)
     if previous:
@@ -63,7 +65,9 @@ def rollback_target(registry: Registry, current: dict) -> str:
     earlier = [
         (promoted_at(v), v["version"])
         for v in registry.versions()
-        if v["version"] != current["version"] and promoted_at(v)
+        if v["version"] != current["version"]
+        and promoted_at(v)
+        and not tags_of(v).get(TAG_ROLLED_BACK_AT)
     ]
     earlier = [pair for pair in earlier if since is None or pair[0] < since]
     if not earlier:
@@ -91,6 +95,10 @@ def move_production(
         tags[TAG_PREVIOUS_PRODUCTION] = previous
     registry.set_production(target["version"])
     registry.set_tags(target["version"], tags)
+    if rollback and previous and previous != version:
+        registry.set_tags(previous, {TAG_ROLLED_BACK_AT: tags[TAG_PROMOTED_AT]})
+    elif not rollback:
+        registry.delete_tag(target["version"], TAG_ROLLED_BACK_AT)
     return previous
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from proyecto4_plugin.errors import PluginError
-from proyecto4_plugin.http import Service
+from proyecto4_plugin.http import Service, detail
 from proyecto4_plugin.names import MODEL_NAME, PRODUCTION_ALIAS
 
 API = "/api/2.0/mlflow"
@@ -24,9 +24,18 @@ class Registry:
             "GET",
             f"{API}/registered-models/alias",
             params={"name": self.model_name, "alias": PRODUCTION_ALIAS},
-            expect=(200, 404),
+            expect=(200, 400, 404),
         )
-        return response.json()["model_version"] if response.status_code == 200 else None
+        if response.status_code == 200:
+            return response.json()["model_version"]
+        # MLflow answers 400 INVALID_PARAMETER_VALUE "... alias production not found."
+        # for a missing alias, 404 for a missing model: both mean "no production model".
+        if "not found" not in response.text:
+            raise PluginError(
+                f"MLflow answered {response.status_code} for alias {PRODUCTION_ALIAS}: "
+                f"{detail(response)}"
+            )
+        return None
 
     def version(self, version: str) -> dict:
         response = self.mlflow.call(
@@ -65,3 +74,10 @@ class Registry:
                 f"{API}/model-versions/set-tag",
                 json={"name": self.model_name, "version": version, "key": key, "value": value},
             )
+
+    def delete_tag(self, version: str, key: str) -> None:
+        self.mlflow.call(
+            "DELETE",
+            f"{API}/model-versions/delete-tag",
+            json={"name": self.model_name, "version": version, "key": key},
+        )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 
 from proyecto4_plugin import release as parts
 from proyecto4_plugin.airflow import last_dag_run
@@ -36,7 +36,7 @@ def production_since(model_version: dict) -> datetime:
     if recorded:
         return recorded
     millis = model_version.get("last_updated_timestamp") or model_version["creation_timestamp"]
-    return datetime.fromtimestamp(int(millis) / 1000, UTC)
+    return datetime.fromtimestamp(int(millis) / 1000, timezone.utc)
 
 
 def cluster_rows(endpoints: Endpoints) -> list[Row]:
@@ -69,7 +69,7 @@ def production_lines(registry: Registry) -> list[str]:
     production = registry.production()
     if production is None:
         return [f"production model: none ({registry.model_name} has no production alias)"]
-    since = age(production_since(production), datetime.now(UTC))
+    since = age(production_since(production), datetime.now(timezone.utc))
     lines = [
         f"production model: {registry.model_name} v{production['version']}, production for {since}"
     ]

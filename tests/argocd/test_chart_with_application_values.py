@@ -67,13 +67,15 @@ def test_databases_sync_before_migrations_and_migrations_before_servers(rendered
 
 @pytest.mark.parametrize("app", ["proyecto4-dev", "proyecto4-prod"])
 def test_migration_jobs_are_not_helm_hooks(rendered, app):
-    # Argo CD runs Helm post-install hooks as PostSync, after every pod is healthy, while
-    # Airflow's pods wait for the migration: the jobs must be plain (waved) resources.
+    # Argo CD runs a Helm post-install hook as PostSync, after every pod is healthy, while
+    # the servers' pods wait for the migration: a migration Job must be a plain resource
+    # or an Argo CD hook (whose annotation makes Argo CD ignore the Helm one).
     hooked = [
         obj["metadata"]["name"]
         for obj in rendered[app]
         if obj["kind"] == "Job"
-        and "helm.sh/hook" in (obj["metadata"].get("annotations") or {})
         and "migrat" in obj["metadata"]["name"]
+        and "helm.sh/hook" in (annotations := obj["metadata"].get("annotations") or {})
+        and "argocd.argoproj.io/hook" not in annotations
     ]
     assert hooked == []
