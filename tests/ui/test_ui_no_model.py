@@ -1,0 +1,69 @@
+"""The states before a model serves: nothing trained yet, or an API that has not loaded one."""
+
+from __future__ import annotations
+
+import pytest
+from mlflow import MlflowClient
+from servers import uvicorn_app
+
+
+@pytest.fixture
+def empty_registry(tmp_path) -> str:
+    """An MLflow store with no model at all (created up front so that the API and the
+    page do not both migrate it at once)."""
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    MlflowClient(uri).search_registered_models()
+    return uri
+
+
+def api_env(mlflow_uri: str, db: str, home, **extra) -> dict[str, str]:
+    return {
+        "MLFLOW_TRACKING_URI": mlflow_uri,
+        "DATA_DB_URL": db,
+        "PROYECTO4_HOME": str(home),
+        "INFERENCE_API_WATCH_INTERVAL_S": "0",
+        **extra,
+    }
+
+
+def test_before_any_training_predict_and_history_say_to_run_the_pipeline(
+    ui_env, run_page, empty_registry, postgres_db, tmp_path
+):
+    with uvicorn_app(
+        "inference_api.app:create_app", api_env(empty_registry, postgres_db, tmp_path)
+    ) as api:
+        ui_env(api=api, mlflow=empty_registry)
+        predict = run_page("predict")
+    assert not predict.exception
+    assert not predict.error
+    [message] = [w.value for w in predict.warning]
+    assert "No model is in production yet" in message
+    assert "proyecto4 pipeline run" in message
+    assert not predict.button
+
+    history = run_page("history")
+    assert not history.exception
+    [message] = [w.value for w in history.warning]
+    assert "No model has been trained yet" in message
+
+
+def test_an_api_without_a_model_offers_to_load_it_and_reports_why_it_cannot(
+    ui_env, run_page, trained_model, postgres_db, tmp_path
+):
+    # The API follows an alias nobody set, so it serves nothing while `production` exists.
+    env = api_env(
+        trained_model.tracking_uri, postgres_db, tmp_path, INFERENCE_API_MODEL_ALIAS="ui-test-unset"
+    )
+    with uvicorn_app("inference_api.app:create_app", env) as api:
+        ui_env(api=api, mlflow=trained_model.tracking_uri)
+        at = run_page("predict")
+        assert not at.exception
+        [message] = [w.value for w in at.warning]
+        assert "serves no model" in message
+        [load] = at.button
+        assert load.label == "Load the production model"
+        load.click().run()
+    assert not at.exception
+    [failure] = [e.value for e in at.error]
+    assert "could not load the production model" in failure
+    assert "ui-test-unset" in failure
