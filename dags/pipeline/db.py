@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import io
 import math
 from importlib import resources
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pa_csv
 from sqlalchemy import Connection, Engine, create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
@@ -51,15 +52,18 @@ def write_frame(conn: Connection, table: str, frame: pd.DataFrame, block_size: i
 
 
 def _copy_block(conn: Connection, table: str, block: pd.DataFrame) -> None:
-    # COPY ... FORMAT csv reads an unquoted empty field as NULL, which is how pandas
-    # writes missing values.
-    buffer = io.StringIO()
-    block.to_csv(buffer, header=False, index=False)
+    # Arrow's CSV writer is several times faster than DataFrame.to_csv. It quotes every
+    # string and leaves nulls as bare empty fields, which COPY ... FORMAT csv reads as NULL
+    # (and "" as an empty string), so nothing is lost either way.
+    out = pa.BufferOutputStream()
+    pa_csv.write_csv(
+        pa.Table.from_pandas(block, preserve_index=False), out, pa_csv.WriteOptions(include_header=False)
+    )
     columns = ", ".join(f'"{c}"' for c in block.columns)
     cursor = conn.connection.dbapi_connection.cursor()
     try:
         with cursor.copy(f'COPY "{table}" ({columns}) FROM STDIN WITH (FORMAT csv)') as copy:
-            copy.write(buffer.getvalue())
+            copy.write(out.getvalue().to_pybytes())
     finally:
         cursor.close()
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 
 import httpx
+import orjson
 import pandas as pd
 from sqlalchemy import Engine, bindparam, text
 from tenacity import (
@@ -128,8 +129,8 @@ class SourceClient:
             )
         response.raise_for_status()
         try:
-            return response.json()
-        except ValueError as exc:
+            return orjson.loads(response.content)
+        except orjson.JSONDecodeError as exc:
             raise MalformedBatch(f"{path} {params or ''}: answer is not JSON") from exc
 
     def date_range(self) -> tuple[date, date]:
@@ -161,22 +162,37 @@ def parse_batch(payload: object, group: int, day: date, columns: list[str]) -> p
         raise MalformedBatch(f"{where}: rows lack column(s) {', '.join(missing)}")
     frame = frame[wanted].copy()
     for column in wanted:
-        if column in STRING_COLUMNS:
-            bad = frame[column].map(lambda v: not (_missing(v) or isinstance(v, str)))
-        else:
-            bad = frame[column].map(
-                lambda v: not _missing(v) and (isinstance(v, bool) or not isinstance(v, (int, float)))
-            )
-            if not bad.any():
-                frame[column] = pd.to_numeric(frame[column])
-        if bad.any():
-            example = frame.loc[bad, column].iloc[0]
-            example = example.item() if hasattr(example, "item") else example  # numpy scalar
-            kind = "text" if column in STRING_COLUMNS else "numbers"
-            raise MalformedBatch(f"{where}: column {column} must hold {kind}, got {example!r}")
+        _check_column(frame, column, where)
     frame.insert(0, "source_date", day.isoformat())
     frame.insert(0, "source_group", group)
     return frame
+
+
+def _check_column(frame: pd.DataFrame, column: str, where: str) -> None:
+    """Raises MalformedBatch when a column holds values of the wrong kind.
+
+    When pandas inferred a text or numeric dtype for the whole column the answer is right
+    and nothing is scanned; only mixed (object) columns are checked value by value.
+    """
+    values = frame[column]
+    text_column = column in STRING_COLUMNS
+    if values.dtype != object:
+        numeric = pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
+        if (text_column and pd.api.types.is_string_dtype(values)) or (not text_column and numeric):
+            return
+    if text_column:
+        bad = values.map(lambda v: not (_missing(v) or isinstance(v, str)))
+    else:
+        bad = values.map(
+            lambda v: not _missing(v) and (isinstance(v, bool) or not isinstance(v, (int, float)))
+        )
+    if bad.any():
+        example = values[bad].iloc[0]
+        example = example.item() if hasattr(example, "item") else example  # numpy scalar
+        kind = "text" if text_column else "numbers"
+        raise MalformedBatch(f"{where}: column {column} must hold {kind}, got {example!r}")
+    if not text_column:
+        frame[column] = pd.to_numeric(values)
 
 
 def _missing(value: object) -> bool:

@@ -1,0 +1,102 @@
+"""Ingestion throughput into PostgreSQL for the whole year (not a test: prints figures).
+
+Three measurements on the same rows (the 2013 flights joined with weather, as the data
+source serves them):
+  1. our block writer (COPY in blocks of PIPELINE_BLOCK_SIZE rows),
+  2. pandas DataFrame.to_sql (method=None, chunks of the same size), the usual baseline,
+  3. extract_data end to end: 365 HTTP requests to a local data source, parsing,
+     validation and the writer.
+Each runs in a fresh database on the PostgreSQL at BENCH_POSTGRES_URL
+(default postgresql+psycopg://postgres@127.0.0.1:5432/postgres).
+
+    uv run python benchmarks/ingestion.py
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+import uuid
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+
+from pipeline.db import make_engine, run_sql_file, write_frame  # noqa: E402
+from pipeline.extract import ingest  # noqa: E402
+from pipeline.settings import PipelineSettings  # noqa: E402
+from servers import uvicorn_app  # noqa: E402
+
+ADMIN = os.environ.get("BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+
+
+def fresh_database() -> str:
+    name = f"bench_{uuid.uuid4().hex[:8]}"
+    with create_engine(ADMIN, isolation_level="AUTOCOMMIT").connect() as conn:
+        conn.execute(text(f"CREATE DATABASE {name}"))
+    return make_url(ADMIN).set(database=name).render_as_string(hide_password=False)
+
+
+def drop(url: str) -> None:
+    name = make_url(url).database
+    with create_engine(ADMIN, isolation_level="AUTOCOMMIT").connect() as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+
+
+def year_rows() -> pd.DataFrame:
+    from data_source.flights import load_flights
+
+    rows = load_flights()
+    rows.insert(0, "source_date", pd.to_datetime(rows[["year", "month", "day"]]).dt.date)
+    rows.insert(0, "source_group", 1)
+    return rows
+
+
+def timed(label: str, rows: int, run) -> float:
+    url = fresh_database()
+    engine = make_engine(url)
+    run_sql_file(engine, "raw_tables.sql")
+    began = time.perf_counter()
+    run(engine, url)
+    seconds = time.perf_counter() - began
+    with engine.connect() as conn:
+        written = conn.execute(text("SELECT COUNT(*) FROM raw_data")).scalar_one()
+    engine.dispose()
+    drop(url)
+    rate = written / seconds
+    print(f"{label:<38} {written:>8,} rows  {seconds:7.2f} s  {rate:>10,.0f} rows/s", flush=True)
+    assert written == rows, f"{label}: wrote {written}, expected {rows}"
+    return rate
+
+
+def main() -> None:
+    block = PipelineSettings().pipeline_block_size
+    frame = year_rows()
+    columns = frame.columns.tolist()
+    print(f"{len(frame):,} rows x {len(columns)} columns, blocks of {block:,}; PostgreSQL at {make_url(ADMIN).host}\n")
+
+    def ours(engine, _url):
+        with engine.begin() as conn:
+            write_frame(conn, "raw_data", frame, block)
+
+    def pandas_to_sql(engine, _url):
+        frame.to_sql("raw_data", engine, if_exists="append", index=False, chunksize=block)
+
+    def end_to_end(_engine, url):
+        with uvicorn_app("data_source.app:create_app") as source:
+            settings = PipelineSettings(data_db_url=url, data_source_url=source)
+            ingest(settings, start=date(2013, 1, 1), until=date(2013, 12, 31))
+
+    copy_rate = timed("block writer (COPY)", len(frame), ours)
+    pandas_rate = timed("pandas to_sql", len(frame), pandas_to_sql)
+    print(f"\nCOPY writer / to_sql: {copy_rate / pandas_rate:.1f}x")
+    timed("extract_data end to end (HTTP + COPY)", len(frame), end_to_end)
+
+
+if __name__ == "__main__":
+    main()
