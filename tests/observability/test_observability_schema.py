@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from chart.chart_render import RenderError
 
 # monitoring values -> path of the value helm must name

@@ -1,0 +1,183 @@
+"""A real Prometheus scrapes a real inference API exactly as the chart's ServiceMonitor
+says, with the chart's rules loaded: every PromQL expression we ship must return data,
+and a shifted input distribution must raise feature_drift_psi until FeatureDriftHigh is
+pending.
+
+How alert expressions are checked: each alert is `signal <comparison> number`
+(promql_walk.split_threshold takes it apart with a real PromQL parser); the signal, the
+expression without its threshold comparison, must return data, and so must every vector
+selector in it. Dashboard queries are evaluated whole, their selectors too.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+
+import httpx
+import pytest
+import yaml
+from loadtest.payloads import RecordGenerator
+from prometheus_server import prometheus, scrape_config
+from promql_walk import dashboard_queries, rule_queries, selectors, split_threshold
+from proyecto4_common.feature_spec import CategoricalFeature, FeatureSpec, NumericFeature
+from servers import uvicorn_app
+
+# The API computes PSI over its last DRIFT_WINDOW records; with 2000 records, sampling
+# noise stays far below the alert threshold even for features with ~100 categories.
+DRIFT_WINDOW = 2000
+BATCH = 500
+SINGLE_REQUESTS = 20
+INVALID_REQUESTS = 5
+
+
+@pytest.fixture(scope="module")
+def api_url(trained_model, tmp_path_factory):
+    env = {
+        "PROYECTO4_HOME": str(tmp_path_factory.mktemp("api-home")),
+        "MLFLOW_TRACKING_URI": trained_model.tracking_uri,
+        "DATA_DB_URL": trained_model.data_db_url,
+        "INFERENCE_API_WATCH_INTERVAL_S": "0",
+        "INFERENCE_API_DRIFT_WINDOW": str(DRIFT_WINDOW),
+        "INFERENCE_API_DRIFT_MIN_ROWS": str(DRIFT_WINDOW),
+    }
+    with uvicorn_app("inference_api.app:create_app", env, health="/ready") as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def prom(api_url, service_monitor, prometheus_rule, prometheus_bin, tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("prometheus")
+    rule_file = workdir / "rules.yaml"
+    rule_file.write_text(yaml.safe_dump({"groups": prometheus_rule["spec"]["groups"]}))
+    scrape = scrape_config(service_monitor, api_url.removeprefix("http://"))
+    with prometheus(prometheus_bin, workdir, scrape, rule_file) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def records(trained_model) -> RecordGenerator:
+    return RecordGenerator(trained_model.spec, rng=random.Random(6))
+
+
+def _post_all(api_url: str, bodies: list, expected: set[int]) -> None:
+    with httpx.Client(base_url=api_url, timeout=60) as api:
+        for body in bodies:
+            response = api.post("/predict/", json=body)
+            assert response.status_code in expected, response.text
+
+
+@pytest.fixture(scope="module")
+def traffic(prom, api_url, records):
+    """Requests of every outcome but `error` (a healthy API has none; its series exists at
+    0): single records, lists filling the drift window, invalid bodies; then waits until
+    Prometheus has scraped all of it (two scrapes, so rates exist)."""
+    _post_all(api_url, [records.record() for _ in range(SINGLE_REQUESTS)], {200})
+    _post_all(api_url, [records.records(BATCH) for _ in range(DRIFT_WINDOW // BATCH)], {200})
+    _post_all(api_url, [records.invalid() for _ in range(INVALID_REQUESTS)], {400, 413, 415, 422})
+    seen = prom.wait_for(
+        f'predict_requests_total{{outcome="invalid"}} >= {INVALID_REQUESTS} '
+        'and count_over_time(predict_requests_total{outcome="invalid"}[30s]) > 1'
+    )
+    assert seen, "Prometheus never scraped the traffic"
+    return prom
+
+
+def _has_data(prom, expr: str) -> bool:
+    result = prom.query(expr)
+    return bool(result) and all(not math.isnan(float(s["value"][1])) for s in result)
+
+
+def test_prometheus_scrapes_the_api_every_5s_on_metrics(prom, service_monitor):
+    job = service_monitor["spec"]["endpoints"][0]["relabelings"][0]["replacement"]
+    assert prom.wait_for(f'up{{job="{job}"}} == 1')
+    (target,) = prom.http.get("/api/v1/targets").json()["data"]["activeTargets"]
+    assert target["labels"]["job"] == job == "proyecto4-inference-api"
+    assert target["scrapeUrl"].endswith("/metrics")
+    assert target["scrapeInterval"] == "5s"
+
+
+def test_every_dashboard_query_returns_data(traffic, dashboards):
+    queries = [q for name, d in dashboards.items() for q in dashboard_queries(name, d)]
+    assert len(queries) >= 20
+    empty = [
+        f"{q.where}: {expr}"
+        for q in queries
+        for expr in [q.expr, *(str(s) for s in selectors(q.expr))]
+        if not _has_data(traffic, expr)
+    ]
+    assert empty == []
+
+
+def test_every_alert_signal_returns_data(traffic, prometheus_rule):
+    alerts = [q for q in rule_queries(prometheus_rule) if q.alert]
+    assert len(alerts) == 6
+    empty = []
+    for query in alerts:
+        signal, _, _ = split_threshold(query.expr)
+        for expr in [signal, *(str(s) for s in selectors(signal))]:
+            if not _has_data(traffic, expr):
+                empty.append(f"{query.where}: {expr}")
+    assert empty == []
+
+
+def test_prometheus_evaluates_every_rule_without_error_and_a_healthy_api_raises_no_alert(traffic):
+    rules = traffic.evaluated_rules()
+    assert len(rules) == 6
+    assert [(r["name"], r["health"], r.get("lastError", "")) for r in rules] == [
+        (r["name"], "ok", "") for r in rules
+    ]
+    raised = {(r["name"], r["state"]) for r in rules if r["name"] != "FeatureDriftHigh"}
+    assert {state for _, state in raised} == {"inactive"}, raised
+
+
+def _shifted_features(spec: FeatureSpec) -> dict[str, object]:
+    """One numeric and one categorical feature, each pinned to a value that is rare in
+    training: the top bin of the numeric, the least frequent category."""
+    numeric = next(
+        f
+        for f in spec.features
+        if isinstance(f, NumericFeature)
+        and f.reference
+        and f.reference.edges
+        and f.reference.fractions[-1] < 0.3
+    )
+    categorical = next(
+        f
+        for f in spec.features
+        if isinstance(f, CategoricalFeature) and f.reference and len(f.categories) > 1
+    )
+    rare = min(
+        (fraction, category)
+        for fraction, category in zip(categorical.reference.fractions, categorical.categories)
+        if fraction > 0
+    )[1]
+    top = math.floor(numeric.max) if numeric.kind == "integer" else numeric.max
+    return {numeric.name: top, categorical.name: rare}
+
+
+def test_shifted_inputs_raise_feature_drift_until_the_alert_is_pending(
+    traffic, api_url, records, trained_model, prometheus_rule
+):
+    shifted = _shifted_features(trained_model.spec)
+    psi = f'max by (feature) (feature_drift_psi{{feature=~"{"|".join(shifted)}"}})'
+    before = traffic.values(psi, "feature")
+    assert set(before) == set(shifted)
+
+    bodies = [
+        [{**r, **shifted} for r in records.records(BATCH)] for _ in range(DRIFT_WINDOW // BATCH)
+    ]
+    _post_all(api_url, bodies, {200})
+
+    (drift_alert,) = [
+        q for q in rule_queries(prometheus_rule) if q.where.endswith("FeatureDriftHigh")
+    ]
+    threshold = split_threshold(drift_alert.expr)[2]
+    assert all(value < threshold for value in before.values()), before
+    traffic.wait_for(f"{psi} > {threshold}")
+    after = traffic.values(psi, "feature")
+    assert set(after) == set(shifted)
+    assert all(after[f] > threshold and after[f] > 2 * before[f] for f in shifted), (before, after)
+
+    pending = traffic.wait_for('ALERTS{alertname="FeatureDriftHigh", alertstate="pending"}')
+    assert set(shifted) <= {s["metric"]["feature"] for s in pending}
