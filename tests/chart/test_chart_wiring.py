@@ -242,3 +242,12 @@ def test_dev_node_ports_of_our_services():
 
     assert {n: s["ports"][0]["nodePort"] for n, s in services.items() if not n.endswith(("grafana", "prometheus", "api-server"))} == {
         "proyecto4-mlflow": 32000, "proyecto4-streamlit": 8501, "proyecto4-inference-api": 8989}
+
+
+@pytest.mark.parametrize(("layer_name", "open_to_outside"), [("base", False), ("dev", True), ("prod", False)])
+def test_node_port_services_let_outside_clients_through_their_network_policy(layer_name, open_to_outside):
+    objects = render_chart(value_files=LAYERS[layer_name])
+    for service in ("inference-api", "streamlit", "mlflow"):
+        sources = find(objects, "NetworkPolicy", f"proyecto4-{service}")["spec"]["ingress"][0]["from"]
+
+        assert ({"ipBlock": {"cidr": "0.0.0.0/0"}} in sources) is open_to_outside, service

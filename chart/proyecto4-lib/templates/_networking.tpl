@@ -72,7 +72,8 @@ spec:
 {{/*
 NetworkPolicy: ingress only on the component's ports, from the pods of this namespace
 (Airflow's task pods and Prometheus carry no label of ours), the
-namespaces in networkPolicy.allowedNamespaces (ingress controller, monitoring) and the
+namespaces in networkPolicy.allowedNamespaces (ingress controller, monitoring), anywhere
+when networkPolicy.allowExternalIngress (NodePorts), and the
 selectors in networkPolicy.extraFrom (no ingress at all without ports); egress to DNS, to pods of this namespace and, when
 networkPolicy.allowExternalEgress, anywhere. args: ctx, component, ports (list of numbers)
 */}}
@@ -106,6 +107,10 @@ spec:
         - namespaceSelector:
             matchLabels:
               kubernetes.io/metadata.name: {{ . }}
+        {{- end }}
+        {{- if $np.allowExternalIngress }}
+        - ipBlock:
+            cidr: 0.0.0.0/0
         {{- end }}
         {{- with $np.extraFrom }}
         {{- toYaml . | nindent 8 }}
