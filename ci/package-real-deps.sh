@@ -23,7 +23,12 @@ BITNAMI_GIT="${BITNAMI_GIT:-$mirrors/bitnami+charts/repo}"
 PROMETHEUS_GIT="${PROMETHEUS_GIT:-$mirrors/prometheus-community+helm-charts/repo}"
 GRAFANA_GIT="${GRAFANA_GIT:-$mirrors/grafana-community+helm-charts/repo}"
 AIRFLOW_GIT="${AIRFLOW_GIT:-$mirrors/cloudapp-suites+cloudapps-catalog/repo}"
-# A vendored, unmodified copy of Apache Airflow chart 1.18.0 (first commit that added it).
+# apache/airflow is too large to mirror here, so the default source of Airflow chart 1.18.0 is
+# the first commit of a public catalogue that vendored the released package: its templates and
+# values.schema.json are the release's; its values.yaml has a few defaults changed by the
+# vendor (image names, a storage class, the API server's Service type, git-sync on), all of
+# which our values.yaml sets explicitly. Point AIRFLOW_GIT/AIRFLOW_REF/AIRFLOW_PATH at a
+# checkout of apache/airflow (tag helm-chart/1.18.0, path chart) to use upstream itself.
 AIRFLOW_REF="${AIRFLOW_REF:-7646596}"
 AIRFLOW_PATH="${AIRFLOW_PATH:-charts/airflow}"
 
@@ -31,7 +36,8 @@ work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$out"
 
-# extract GIT REF PATH DEST: copy one chart folder of one commit into DEST.
+# extract GIT REF PATH DEST: copy one chart folder of one commit into DEST. (A partial mirror
+# may print "invalid object" for large blobs outside PATH; the archive of PATH is complete.)
 extract() {
     local git_dir="$1" ref="$2" path="$3" dest="$4"
     mkdir -p "$dest"
