@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import subprocess
 import sys
 
 import pytest
+import yaml
 
 from chart_render import ROOT, copy_chart, helm, prepared_chart
 from conftest import LAYERS
@@ -49,6 +51,23 @@ def test_chart_lock_script_agrees():
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.strip() == "Chart.lock is in sync"
+
+
+def test_chart_lock_digest_is_computed_as_helm_does(tmp_path):
+    """helm itself locks the in-repo (file://) dependencies offline; its digest must be ours."""
+    spec = importlib.util.spec_from_file_location("chart_lock", ROOT / "ci" / "chart_lock.py")
+    chart_lock = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(chart_lock)
+    chart = copy_chart(tmp_path / "proyecto4")
+    metadata = yaml.safe_load((chart / "Chart.yaml").read_text())
+    metadata["dependencies"] = [d for d in metadata["dependencies"] if d["repository"].startswith("file://")]
+    (chart / "Chart.yaml").write_text(yaml.safe_dump(metadata, sort_keys=False))
+    (chart / "Chart.lock").unlink()
+    result = helm("dependency", "update", str(chart))
+    helm_lock = yaml.safe_load((chart / "Chart.lock").read_text())
+
+    assert result.returncode == 0, result.stderr
+    assert helm_lock["digest"] == chart_lock.digest(metadata["dependencies"], helm_lock["dependencies"])
 
 
 def test_package_is_small_and_holds_only_the_chart(tmp_path, with_real_deps):
