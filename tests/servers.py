@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import contextlib
-import os
 import socket
-import subprocess
 import sys
-import tempfile
-import time
 from pathlib import Path
 from typing import Iterator
 
-import httpx
+from proyecto4.processes import running
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -22,47 +18,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-@contextlib.contextmanager
-def running(
-    args: list[str], health_url: str, env: dict[str, str] | None = None, timeout: float = 90
-) -> Iterator[subprocess.Popen]:
-    """Runs `args` until the block ends; waits until `health_url` answers 200 first.
-
-    Output goes to a log file whose tail is shown if the server does not come up.
-    """
-    log = tempfile.NamedTemporaryFile(prefix="server-", suffix=".log", delete=False)
-    process = subprocess.Popen(
-        args, env={**os.environ, **(env or {})}, stdout=log, stderr=subprocess.STDOUT, cwd=REPO
-    )
-    try:
-        deadline = time.monotonic() + timeout
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"{args[0]} exited with {process.returncode}:\n{_tail(log.name)}")
-            try:
-                if httpx.get(health_url, timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"{health_url} not up after {timeout:.0f} s:\n{_tail(log.name)}")
-            time.sleep(0.2)
-        process.log_path = log.name  # type: ignore[attr-defined]
-        yield process
-    finally:
-        process.terminate()
-        try:
-            process.wait(15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
-
-
-def _tail(path: str, lines: int = 40) -> str:
-    return "\n".join(Path(path).read_text(errors="replace").splitlines()[-lines:])
 
 
 @contextlib.contextmanager

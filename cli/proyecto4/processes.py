@@ -6,6 +6,7 @@ import contextlib
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Iterator
@@ -55,30 +56,57 @@ def answers(url: str) -> bool:
 
 
 @contextlib.contextmanager
-def background(name: str, port: int, settings, env: dict[str, str] | None = None,
-               log_dir: Path | None = None, timeout: float = 120) -> Iterator[str]:
-    """Runs a component until the block ends; yields its URL once it answers."""
-    url = f"http://127.0.0.1:{port}"
-    if answers(url + HEALTH_PATHS[name]):
-        raise RuntimeError(f"port {port} already serves something: stop it or pick another port")
-    log_dir = log_dir or settings.proyecto4_home / "logs"
-    log_dir.mkdir(parents=True, exist_ok=True)
-    log_path = log_dir / f"{name}.log"
+def running(
+    args: list[str], health_url: str, env: dict[str, str] | None = None,
+    log_path: Path | None = None, timeout: float = 120,
+) -> Iterator[subprocess.Popen]:
+    """Runs `args` until the block ends; yields the process once `health_url` answers 200.
+
+    Output goes to `log_path` (a temporary file by default), whose tail is in the error
+    when the process exits or does not come up in time.
+    """
+    if log_path is None:
+        log_path = Path(tempfile.mkstemp(prefix="proyecto4-", suffix=".log")[1])
     with open(log_path, "w") as log:
         process = subprocess.Popen(
-            server_command(name, "127.0.0.1", port, settings),
-            env={**os.environ, **(env or {})}, stdout=log, stderr=subprocess.STDOUT,
+            args, env={**os.environ, **(env or {})}, stdout=log, stderr=subprocess.STDOUT
         )
         try:
             deadline = time.monotonic() + timeout
-            while not answers(url + HEALTH_PATHS[name]):
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"{name} did not start; see {log_path}")
+            while not answers(health_url):
+                if process.poll() is not None:
+                    raise RuntimeError(f"{args[0]} exited with {process.returncode}:\n{_tail(log_path)}")
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"{health_url} not up after {timeout:.0f} s:\n{_tail(log_path)}")
                 time.sleep(0.3)
-            yield url
+            process.log_path = log_path  # type: ignore[attr-defined]
+            yield process
         finally:
             process.terminate()
             try:
                 process.wait(15)
             except subprocess.TimeoutExpired:
                 process.kill()
+                process.wait()
+
+
+def _tail(path: Path, lines: int = 40) -> str:
+    return "\n".join(Path(path).read_text(errors="replace").splitlines()[-lines:])
+
+
+@contextlib.contextmanager
+def background(name: str, port: int, settings, env: dict[str, str] | None = None,
+               timeout: float = 120) -> Iterator[str]:
+    """Runs a component until the block ends; yields its URL once it answers.
+    Its output goes to PROYECTO4_HOME/logs/<name>.log."""
+    url = f"http://127.0.0.1:{port}"
+    if answers(url + HEALTH_PATHS[name]):
+        raise RuntimeError(f"port {port} already serves something: stop it or pick another port")
+    log_dir = settings.proyecto4_home / "logs"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    command = server_command(name, "127.0.0.1", port, settings)
+    try:
+        with running(command, url + HEALTH_PATHS[name], env, log_dir / f"{name}.log", timeout):
+            yield url
+    except RuntimeError as error:
+        raise RuntimeError(f"{name} did not start ({error}); see {log_dir / f'{name}.log'}") from None
