@@ -4,6 +4,7 @@ values (Airflow, Bitnami, kube-prometheus-stack), dev NodePorts and the values f
 from __future__ import annotations
 
 import base64
+import fnmatch
 import re
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -251,3 +252,16 @@ def test_node_port_services_let_outside_clients_through_their_network_policy(lay
         sources = find(objects, "NetworkPolicy", f"proyecto4-{service}")["spec"]["ingress"][0]["from"]
 
         assert ({"ipBlock": {"cidr": "0.0.0.0/0"}} in sources) is open_to_outside, service
+
+
+@pytest.mark.parametrize("layer_name", sorted(LAYERS))
+def test_mlflow_accepts_the_host_headers_its_clients_send(layer_name):
+    """MLflow 3 refuses unknown Host headers (fnmatch patterns in MLFLOW_SERVER_ALLOWED_HOSTS)."""
+    objects = render_chart(value_files=LAYERS[layer_name])
+    patterns = find(objects, "ConfigMap", "proyecto4-mlflow")["data"]["MLFLOW_SERVER_ALLOWED_HOSTS"].split(",")
+    probe = find(objects, "Deployment", "proyecto4-mlflow")["spec"]["template"]["spec"]["containers"][0]["readinessProbe"]
+    probe_host = probe["httpGet"]["httpHeaders"][0]["value"]
+    clients = ["proyecto4-mlflow:5000", "proyecto4-mlflow.proyecto4.svc.cluster.local:5000", probe_host]
+
+    for host in clients:
+        assert any(fnmatch.fnmatch(host, p) if "*" in p else host == p for p in patterns), host
