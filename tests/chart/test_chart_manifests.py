@@ -71,16 +71,23 @@ def test_our_containers_have_requests_and_limits(layer):
     assert missing == []
 
 
-@pytest.mark.parametrize("kind", ["Deployment", "StatefulSet", "Job", "CronJob", "DaemonSet"])
-def test_dependency_pods_do_not_escalate_privileges(kind, with_real_deps):
-    """The dependencies' pods as we configure them: no privileged container at least."""
+def test_dependency_pods_are_non_root_bounded_and_unprivileged(layer, with_real_deps):
+    """The dependencies' pods as our values configure them (Airflow, Bitnami, kube-prometheus-stack)."""
     if not with_real_deps:
         pytest.skip("needs the real dependency charts (PROYECTO4_DEPS_DIR)")
-    from chart_render import render_with_sources
+    name, rendered = layer
+    problems = []
+    for label, spec in pod_specs([obj for source, obj in rendered if not is_ours(source)]):
+        pod_context = spec.get("securityContext") or {}
+        for container in containers_of(spec):
+            context = container.get("securityContext") or {}
+            where = f"{label}/{container['name']}"
+            if context.get("runAsNonRoot", pod_context.get("runAsNonRoot")) is not True:
+                problems.append(f"{where}: may run as root")
+            if context.get("allowPrivilegeEscalation") is not False or context.get("privileged"):
+                problems.append(f"{where}: privilege escalation allowed")
+            resources = container.get("resources") or {}
+            if not resources.get("requests") or not resources.get("limits"):
+                problems.append(f"{where}: no requests or limits")
 
-    rendered = [(s, o) for s, o in render_with_sources(value_files=("values/dev.yaml",))
-                if not is_ours(s) and o["kind"] == kind]
-    privileged = [f"{label}/{c['name']}" for label, spec in pod_specs([o for _, o in rendered])
-                  for c in containers_of(spec) if c.get("securityContext", {}).get("privileged")]
-
-    assert privileged == []
+    assert problems == [], name
