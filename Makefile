@@ -35,8 +35,9 @@ test-helm3:
 lint:
 	$(UV) run ruff check common cli dags services plugin tests
 
+LOADTEST_ARGS ?= --users 10 --spawn-rate 5 --run-time 20s
 loadtest: install
-	$(UV) run proyecto4 loadtest
+	$(UV) run proyecto4 loadtest $(LOADTEST_ARGS)
 
 benchmarks: install
 	$(UV) run python benchmarks/ingestion.py

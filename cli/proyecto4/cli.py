@@ -101,20 +101,26 @@ def serve(
 @app.command()
 def loadtest(
     host: Annotated[Optional[str], typer.Option(help="API base URL (default INFERENCE_API_URL)")] = None,
-    users: Annotated[int, typer.Option(help="Concurrent users")] = 20,
+    users: Annotated[int, typer.Option(help="Concurrent users")] = 10,
     spawn_rate: Annotated[float, typer.Option(help="Users started per second")] = 5,
     run_time: Annotated[str, typer.Option(help="Duration, e.g. 30s or 2m")] = "30s",
+    workers: Annotated[int, typer.Option(help="Local Locust workers (0: one process)")] = 0,
+    max_failure_ratio: Annotated[float, typer.Option(help="Fail above this share of failed requests")] = 0.01,
+    max_p95_ms: Annotated[float, typer.Option(help="Fail above this p95 latency (0: no limit)")] = 0.0,
     report_dir: Annotated[Path, typer.Option(help="Where the CSV and HTML reports go")] = Path("loadtest-report"),
 ) -> None:
-    """Load-tests the inference API with Locust (headless) and prints the summary."""
+    """Load-tests the inference API with Locust (headless), prints the summary and fails
+    when a threshold is broken."""
     import loadtest as locust_runner
 
-    settings = _settings()
     code = locust_runner.run(
-        host=host or settings.inference_api_url,
+        host=host or _settings().inference_api_url,
         users=users,
         spawn_rate=spawn_rate,
         run_time=run_time,
+        workers=workers,
+        max_failure_ratio=max_failure_ratio,
+        max_p95_ms=max_p95_ms,
         report_dir=report_dir,
     )
     raise typer.Exit(code)
