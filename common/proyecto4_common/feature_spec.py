@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+from operator import itemgetter
 from typing import Annotated, Any, Literal, Union
 
 import numpy as np
@@ -94,9 +95,24 @@ class FeatureSpec(BaseModel):
     def category(self, class_index: int) -> str:
         return self.classes[str(int(class_index))]
 
+    def example_record(self) -> dict[str, Any]:
+        """A valid record: mid-range numbers, first categories (docs, smoke tests, benchmarks)."""
+        record: dict[str, Any] = {}
+        for f in self.features:
+            if isinstance(f, CategoricalFeature):
+                record[f.name] = f.categories[0]
+            else:
+                middle = (f.min + f.max) / 2
+                record[f.name] = round(middle) if f.kind == "integer" else middle
+        return record
+
     # -- request encoding (hot path of the API: plain Python, no pandas) ---------------
     def encoder(self) -> "RecordEncoder":
         return RecordEncoder(self)
+
+
+_CATEGORY_TYPES = {str, type(None)}
+_NUMBER_TYPES = {int, float, type(None)}
 
 
 class RecordEncoder:
@@ -119,12 +135,56 @@ class RecordEncoder:
                 self._numeric[f.name] = f
         self._nullable = {f.name for f in spec.features if f.nullable}
         self._required = frozenset(self.names)
+        getter = itemgetter(*self.names)
+        self._values = getter if len(self.names) > 1 else (lambda record: (getter(record),))
 
     def encode(self, records: list[dict[str, Any]]) -> np.ndarray:
         out = np.empty((len(records), len(self.names)), dtype=np.float64)
         for row, record in enumerate(records):
             self.encode_into(record, out[row], row if len(records) > 1 else None)
         return out
+
+    def encode_many(self, records: list[Any]) -> np.ndarray:
+        """Same result and errors as `encode`, column by column (a few times faster on lists).
+
+        Anything unusual in a column sends the whole list through `encode`, whose message
+        names the record and the field.
+        """
+        # Objects of len(names) keys that all hold the names have exactly these keys.
+        if set(map(type, records)) != {dict} or set(map(len, records)) != {len(self.names)}:
+            return self.encode(records)
+        try:
+            columns = zip(*map(self._values, records))
+        except KeyError:
+            return self.encode(records)
+        out = np.empty((len(records), len(self.names)), dtype=np.float64)
+        for i, (name, column) in enumerate(zip(self.names, columns)):
+            if not self._encode_column(name, column, out[:, i]):
+                return self.encode(records)
+        return out
+
+    def _encode_column(self, name: str, column: tuple, out: np.ndarray) -> bool:
+        """Fills `out`; False when some value needs the per-record path to explain it."""
+        types = set(map(type, column))
+        nullable = name in self._nullable
+        if type(None) in types and not nullable:
+            return False
+        codes = self._codes.get(name)
+        if codes is not None:
+            if not types <= _CATEGORY_TYPES:
+                return False
+            out[:] = [math.nan if v is None else codes.get(v, -1) for v in column]
+            return not (out == -1).any()
+        # bool is a subclass of int, but type() tells them apart.
+        if not types <= _NUMBER_TYPES:
+            return False
+        out[:] = column  # None becomes NaN
+        if np.isinf(out).any():
+            return False
+        if self._numeric[name].kind == "integer" and float in types:
+            present = out[~np.isnan(out)] if nullable else out
+            return bool((present == np.floor(present)).all())
+        return True
 
     def encode_into(self, record: Any, out: np.ndarray, position: int | None = None) -> None:
         where = "" if position is None else f"record {position}: "

@@ -1,0 +1,187 @@
+"""Requests/s of the inference API against `mlflow models serve` and an HTTP floor.
+
+    uv run python benchmarks/api_throughput.py [--version N] [--duration 10]
+
+One run, same machine, same registered model version (default: the `production` alias of
+`flight-delay` in MLFLOW_TRACKING_URI, e.g. after `proyecto4 pipeline run`):
+  - floor:    a FastAPI endpoint returning a constant (uvicorn, 1 worker)
+  - api:      our POST /predict/ with one record (uvicorn, 1 worker, inference_log on)
+  - mlflow:   `mlflow models serve` (1 worker) on the same version, one record
+  - api-list: our POST /predict/ with a list of 1,000 records, in rows/s
+Load comes from wrk (Debian package `wrk`): 1 thread, 8 connections (4 for the list).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+from fastapi import FastAPI, Response
+
+# The tests' helpers that start a server on a free port and wait until it answers.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from servers import BIN, free_port, running, uvicorn_app
+
+CONSTANT = b'{"probability":0.5,"prediction":1,"category":"delayed"}'
+
+
+def floor_app() -> FastAPI:
+    """The HTTP floor: FastAPI on uvicorn answering a constant, no body parsing."""
+    app = FastAPI()
+
+    @app.post("/predict/")
+    async def constant() -> Response:
+        return Response(CONSTANT, media_type="application/json")
+
+    @app.get("/health")
+    async def health() -> dict:
+        return {"status": "ok"}
+
+    return app
+
+
+@dataclass
+class Result:
+    name: str
+    requests_per_s: float
+    p50_ms: float
+    p99_ms: float
+    rows_per_request: int = 1
+
+    @property
+    def rows_per_s(self) -> float:
+        return self.requests_per_s * self.rows_per_request
+
+
+def _ms(text: str) -> float:
+    value, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", text).groups()
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def wrk(name: str, url: str, body: bytes, connections: int, seconds: int, rows: int = 1) -> Result:
+    with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / "body.json").write_bytes(body)
+        script = Path(tmp) / "post.lua"
+        script.write_text(
+            'wrk.method = "POST"\n'
+            'wrk.headers["Content-Type"] = "application/json"\n'
+            f'local f = io.open("{tmp}/body.json", "rb"); wrk.body = f:read("*a"); f:close()\n'
+        )
+        run = lambda s: subprocess.run(
+            ["wrk", "-t1", f"-c{connections}", f"-d{s}s", "--latency", "-s", str(script), url],
+            capture_output=True, text=True, check=True,
+        ).stdout
+        run(2)  # warm-up
+        out = run(seconds)
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if bad or "Socket errors" in out:
+        raise SystemExit(f"{name}: failed requests during the run:\n{out}")
+    return Result(
+        name,
+        float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+        _ms(re.search(r"50%\s+(\S+)", out).group(1)),
+        _ms(re.search(r"99%\s+(\S+)", out).group(1)),
+        rows,
+    )
+
+
+def mlflow_body(url: str, spec, record: dict) -> bytes:
+    """The record as `mlflow models serve` takes it: as is, else with category codes
+    (a booster trained on a matrix knows no strings; pyfunc does not encode them)."""
+    from proyecto4_common.feature_spec import CategoricalFeature
+
+    encoded = spec.encoder().encode([record])[0]
+    codes = {
+        f.name: int(v) if isinstance(f, CategoricalFeature) else record[f.name]
+        for f, v in zip(spec.features, encoded)
+    }
+    for candidate in (record, codes):
+        body = json.dumps({"dataframe_records": [candidate]}).encode()
+        answer = httpx.post(f"{url}/invocations", content=body,
+                            headers={"content-type": "application/json"}, timeout=60)
+        if answer.status_code == 200:
+            return body
+    raise SystemExit(f"mlflow models serve refused the record: {answer.text[:2000]}")
+
+
+def main() -> None:
+    from mlflow import MlflowClient
+    from mlflow.artifacts import download_artifacts
+    from proyecto4_common.feature_spec import FeatureSpec
+    from proyecto4_common.names import FEATURE_SPEC_FILE, MODEL_NAME, PRODUCTION_ALIAS
+    from proyecto4_common.settings import CommonSettings
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tracking-uri", default=CommonSettings().mlflow_tracking_uri)
+    parser.add_argument("--version", help="model version (default: the production alias)")
+    parser.add_argument("--duration", type=int, default=10, help="seconds per measurement")
+    parser.add_argument("--data-db-url", help="inference_log DB (default: a temporary SQLite)")
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is needed: apt-get install wrk")
+
+    client = MlflowClient(args.tracking_uri)
+    version = args.version or client.get_model_version_by_alias(MODEL_NAME, PRODUCTION_ALIAS).version
+    run_id = client.get_model_version(MODEL_NAME, version).run_id
+    with tempfile.TemporaryDirectory() as tmp:
+        spec = FeatureSpec.load(download_artifacts(
+            run_id=run_id, artifact_path=FEATURE_SPEC_FILE, dst_path=tmp,
+            tracking_uri=args.tracking_uri,
+        ))
+        record = spec.example_record()
+        one, many = json.dumps(record).encode(), json.dumps([record] * 1000).encode()
+        env = {
+            "MLFLOW_TRACKING_URI": args.tracking_uri,
+            "DATA_DB_URL": args.data_db_url or f"sqlite:///{tmp}/inference_log.db",
+            "INFERENCE_API_WATCH_INTERVAL_S": "0",
+        }
+        print(f"model {MODEL_NAME} version {version}, {len(spec.features)} features, "
+              f"{args.duration} s per run", flush=True)
+        results = []
+        with uvicorn_app("benchmarks.api_throughput:floor_app") as url:
+            results.append(wrk("floor", f"{url}/predict/", one, 8, args.duration))
+        with uvicorn_app("inference_api.app:create_app", env, health="/ready") as url:
+            loaded = httpx.post(f"{url}/load_model/", json={"version": str(version)}, timeout=120)
+            loaded.raise_for_status()
+            results.append(wrk("api", f"{url}/predict/", one, 8, args.duration))
+            results.append(wrk("api-list", f"{url}/predict/", many, 4, args.duration, 1000))
+        port = free_port()
+        serve = [str(BIN / "mlflow"), "models", "serve", "-m", f"models:/{MODEL_NAME}/{version}",
+                 "--env-manager", "local", "-p", str(port), "-w", "1"]
+        mlflow_url = f"http://127.0.0.1:{port}"
+        with running(serve, f"{mlflow_url}/ping", env, timeout=300):
+            invocation = mlflow_body(mlflow_url, spec, record)
+            results.append(wrk("mlflow", f"{mlflow_url}/invocations", invocation, 8,
+                               args.duration))
+    report(results)
+
+
+def report(results: list[Result]) -> None:
+    by = {r.name: r for r in results}
+    print(f"\n{'server':<10}{'requests/s':>12}{'rows/s':>12}{'p50 ms':>9}{'p99 ms':>9}")
+    for r in results:
+        print(f"{r.name:<10}{r.requests_per_s:>12,.0f}{r.rows_per_s:>12,.0f}"
+              f"{r.p50_ms:>9.2f}{r.p99_ms:>9.2f}")
+    api, floor, mlflow, lists = by["api"], by["floor"], by["mlflow"], by["api-list"]
+    targets = [
+        ("api / mlflow serve >= 12x", api.requests_per_s / mlflow.requests_per_s, 12),
+        ("api / floor >= 0.25", api.requests_per_s / floor.requests_per_s, 0.25),
+        ("api p99 < 10 ms", api.p99_ms, 10),
+        ("1,000-row list >= 100k rows/s", lists.rows_per_s, 100_000),
+    ]
+    print()
+    for name, value, limit in targets:
+        met = value < limit if "<" in name and ">=" not in name else value >= limit
+        print(f"{'met ' if met else 'MISSED'} {name}: {value:,.2f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,109 @@
+"""App factory: `uvicorn inference_api.app:create_app --factory`.
+
+The lifespan builds the model holder, metrics and inference_log writer; the first model
+load and the alias watcher run in the background so /health answers from the start and
+/ready turns 200 once a model serves.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from inference_api.inference_log import InferenceLogWriter
+from inference_api.metrics import ApiMetrics
+from inference_api.model_store import ModelHolder, ModelLoadError, ModelStore
+from inference_api.openapi import build_openapi
+from inference_api.routes import router
+from inference_api.services import Services
+from inference_api.settings import ApiSettings
+
+log = logging.getLogger(__name__)
+
+
+def _fail_fast_mlflow() -> None:
+    # MLflow's client retries an unreachable server for minutes by default; a load
+    # should fail in seconds and leave the retry to the watcher.
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "2")
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "30")
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+
+
+async def _keep_loaded(holder: ModelHolder, interval_s: float) -> None:
+    try:
+        await holder.load(None)
+    except ModelLoadError:
+        pass  # logged and kept in last_error; /ready says why
+    if interval_s > 0:
+        await holder.watch(interval_s)
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI):
+    settings: ApiSettings = app.state.settings
+    _fail_fast_mlflow()
+    # The callbacks read `holder` and `writer`, built just below.
+    metrics = ApiMetrics(
+        psi=lambda: holder.current.drift.psi() if holder.current else {},
+        buffered=lambda: writer.buffered,
+    )
+    writer = InferenceLogWriter(
+        settings.data_db_url,
+        capacity=settings.log_buffer_rows,
+        batch_rows=settings.log_batch_rows,
+        flush_interval_s=settings.log_flush_interval_s,
+        retry_interval_s=settings.log_retry_interval_s,
+        on_written=metrics.log_written.inc,
+        on_dropped=metrics.log_dropped.inc,
+    )
+    holder = ModelHolder(
+        ModelStore(settings), on_swap=lambda m: metrics.serving(m.version, m.categories)
+    )
+    writer.start()
+    app.state.services = Services(settings, holder, metrics, writer)
+    loader = asyncio.create_task(_keep_loaded(holder, settings.watch_interval_s))
+    try:
+        yield
+    finally:
+        loader.cancel()
+        await asyncio.gather(loader, return_exceptions=True)
+        await asyncio.to_thread(writer.stop, settings.log_drain_timeout_s)
+
+
+async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+    problems = "; ".join(
+        f"{'.'.join(str(p) for p in error['loc'])}: {error['msg']}" for error in exc.errors()
+    )
+    return JSONResponse({"detail": problems}, status_code=422)
+
+
+def create_app(settings: ApiSettings | None = None) -> FastAPI:
+    app = FastAPI(
+        title="proyecto4 inference API",
+        version="1",
+        description="Predicts whether a flight arrives more than 15 minutes late.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings or ApiSettings()
+    app.include_router(router)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+
+    documents: dict[str | None, dict] = {}
+
+    def openapi() -> dict:
+        services = getattr(app.state, "services", None)
+        model = services.holder.current if services else None
+        key = model.version if model else None
+        if key not in documents:
+            spec = model.spec if model else None
+            documents[key] = build_openapi(app, spec, app.state.settings.max_records)
+        return documents[key]
+
+    app.openapi = openapi
+    return app

@@ -1,0 +1,189 @@
+"""Writes every served prediction to `inference_log`, off the request path.
+
+Requests hand their rows to a bounded in-memory buffer; one background thread writes them
+in batches. While the DB is down the rows wait and the thread retries; a request that finds
+the buffer full has its rows dropped, counted and logged. Nothing is lost silently.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+import orjson
+import sqlalchemy as sa
+from proyecto4_common.tables import inference_log, metadata
+
+log = logging.getLogger(__name__)
+
+CONNECT_TIMEOUT_S = 5
+
+
+COLUMNS = ("created_at", "features", "prediction", "probability", "model_name",
+           "model_version", "latency_ms")
+# COPY is several times faster than INSERT (executemany).
+COPY_SQL = f"COPY {inference_log.name} ({', '.join(COLUMNS)}) FROM STDIN"
+
+
+class _Batch:
+    """The rows of one request: records are serialised to JSON by the writer, not the request."""
+
+    __slots__ = (
+        "created_at",
+        "latency_ms",
+        "model_name",
+        "model_version",
+        "predictions",
+        "probabilities",
+        "records",
+    )
+
+    def __init__(self, records, predictions, probabilities, model_name, model_version, latency_ms):
+        self.created_at = datetime.now(UTC)
+        self.records = records
+        self.predictions = predictions
+        self.probabilities = probabilities
+        self.model_name = model_name
+        self.model_version = model_version
+        self.latency_ms = latency_ms
+
+    def rows(self) -> list[tuple]:
+        """Rows in the order of COLUMNS."""
+        return [
+            (self.created_at, orjson.dumps(record).decode(), prediction, probability,
+             self.model_name, self.model_version, self.latency_ms)
+            for record, prediction, probability in zip(
+                self.records, self.predictions, self.probabilities
+            )
+        ]
+
+
+class InferenceLogWriter:
+    def __init__(self, url: str, *, capacity: int, batch_rows: int, flush_interval_s: float,
+                 retry_interval_s: float, on_written, on_dropped):
+        # Fail fast while the DB is down: the writer retries on its own schedule.
+        connect_args = (
+            {"connect_timeout": CONNECT_TIMEOUT_S}
+            if sa.make_url(url).get_backend_name() == "postgresql" else {}
+        )
+        self.engine = sa.create_engine(url, pool_pre_ping=True, connect_args=connect_args)
+        self.capacity = capacity
+        self.batch_rows = batch_rows
+        self.flush_interval_s = flush_interval_s
+        self.retry_interval_s = retry_interval_s
+        self._on_written = on_written
+        self._on_dropped = on_dropped
+        self._pending: deque[_Batch] = deque()
+        self._retry: list[tuple] = []  # rows of a failed insert, written first
+        self.buffered = 0  # rows in _pending + _retry
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="inference-log", daemon=True)
+        self._table_ready = False
+        self._failing = False
+        self._drain_timeout_s = 0.0
+        self._unreported_drops = 0
+
+    # -- request side ------------------------------------------------------------------
+    def submit(self, records: Sequence, predictions, probabilities, model_name: str,
+               model_version: str, latency_ms: float) -> None:
+        n = len(records)
+        with self._lock:
+            dropped = self.buffered + n > self.capacity
+            if dropped:
+                self._unreported_drops += n  # logged by the writer thread, not per request
+            else:
+                self.buffered += n
+                self._pending.append(
+                    _Batch(records, predictions, probabilities, model_name, model_version,
+                           latency_ms)
+                )
+        if dropped:
+            self._on_dropped(n)
+        elif self.buffered >= self.batch_rows:
+            self._wake.set()
+
+    # -- writer thread -----------------------------------------------------------------
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self, drain_timeout_s: float) -> None:
+        """Writes what it can within the timeout; what is left is counted as dropped."""
+        self._drain_timeout_s = drain_timeout_s
+        self._stop.set()
+        self._wake.set()
+        self._thread.join(drain_timeout_s + CONNECT_TIMEOUT_S + self.retry_interval_s)
+        with self._lock:
+            left = self.buffered
+            self.buffered = 0
+            self._pending.clear()
+            self._retry = []
+        if left:
+            self._on_dropped(left)
+            log.error("stopped with the DB unreachable: dropped %d inference_log rows", left)
+        self.engine.dispose()
+
+    def _take(self) -> list[tuple]:
+        with self._lock:
+            rows, self._retry = self._retry, []
+            while self._pending and len(rows) < self.batch_rows:
+                rows.extend(self._pending.popleft().rows())
+        return rows
+
+    def _write(self, rows: list[tuple]) -> None:
+        with self.engine.begin() as conn:
+            if not self._table_ready:
+                metadata.create_all(conn, tables=[inference_log], checkfirst=True)
+                self._table_ready = True
+            if conn.dialect.name == "postgresql":
+                cursor = conn.connection.driver_connection.cursor()
+                with cursor, cursor.copy(COPY_SQL) as copy:
+                    for row in rows:
+                        copy.write_row(row)
+            else:
+                conn.execute(inference_log.insert(), [dict(zip(COLUMNS, row)) for row in rows])
+
+    def _flush(self) -> bool:
+        """Writes batches until the buffer is empty (True) or a write fails (False)."""
+        while rows := self._take():
+            try:
+                self._write(rows)
+            except Exception as exc:  # noqa: BLE001 - any DB failure: keep the rows, retry
+                with self._lock:
+                    self._retry = rows
+                self._table_ready = False
+                if not self._failing:
+                    self._failing = True
+                    log.warning("inference_log write failed, %d rows buffered, retrying: %s",
+                                self.buffered, exc)
+                return False
+            if self._failing:
+                self._failing = False
+                log.warning("inference_log writes work again")
+            with self._lock:
+                self.buffered -= len(rows)
+            self._on_written(len(rows))
+        return True
+
+    def _report_drops(self) -> None:
+        with self._lock:
+            dropped, self._unreported_drops = self._unreported_drops, 0
+        if dropped:
+            log.error("inference_log buffer full (%d rows): dropped %d rows", self.capacity, dropped)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self._wake.wait(self.flush_interval_s)
+            self._wake.clear()
+            self._report_drops()
+            if not self._flush():
+                self._stop.wait(self.retry_interval_s)
+        deadline = time.monotonic() + self._drain_timeout_s
+        while not self._flush() and time.monotonic() < deadline:
+            time.sleep(self.retry_interval_s)
+        self._report_drops()

@@ -1,0 +1,128 @@
+"""The API's endpoints."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Depends, Request, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from inference_api import predict as hot
+from inference_api.model_store import LoadedModel, ModelLoadError
+from inference_api.openapi import PREDICT_PATH
+from inference_api.schemas import (
+    ErrorDetail,
+    Health,
+    LoadedModelInfo,
+    LoadModelRequest,
+    ModelInfo,
+    PredictResponse,
+    Ready,
+)
+from inference_api.services import Services, get_model, get_services
+
+log = logging.getLogger(__name__)
+router = APIRouter()
+
+
+def _errors(*statuses: int) -> dict:
+    return {status: {"model": ErrorDetail} for status in statuses}
+
+
+def _error(status: int, detail: str) -> Response:
+    return JSONResponse({"detail": detail}, status_code=status)
+
+
+@router.post(
+    PREDICT_PATH,
+    response_model=None,
+    responses={200: {"model": PredictResponse}, **_errors(400, 415, 422, 503)},
+    summary="Predict whether flights arrive delayed",
+)
+async def predict(
+    request: Request,
+    model: Annotated[LoadedModel, Depends(get_model)],
+    contributions: bool = False,
+) -> Response:
+    started = time.perf_counter()
+    services: Services = request.app.state.services
+    metrics = services.metrics
+    try:
+        hot.check_content_type(request.headers.get("content-type"))
+        records, single = hot.parse_records(await request.body(), services.settings.max_records)
+        matrix = hot.encode(model, records, single)
+    except hot.InvalidInput as exc:
+        metrics.invalid.inc()
+        metrics.latency.observe(time.perf_counter() - started)
+        return _error(exc.status, exc.detail)
+    try:
+        probs = hot.probabilities(model, matrix)
+        classes = (probs >= 0.5).astype("int8")
+        contribs = hot.contributions(model, matrix) if contributions else None
+        body = hot.answer(model, probs, classes, single, contribs)
+    except Exception as exc:  # failing on valid input is our fault: 500, counted
+        log.exception("prediction failed")
+        metrics.error.inc()
+        return _error(500, f"prediction failed: {type(exc).__name__}: {exc}")
+    delayed = int(classes.sum())
+    if delayed:
+        metrics.predictions[1].inc(delayed)
+    if delayed < len(classes):
+        metrics.predictions[0].inc(len(classes) - delayed)
+    model.drift.add(matrix)
+    elapsed = time.perf_counter() - started
+    services.log_writer.submit(
+        records, classes.tolist(), probs.tolist(), model.name, model.version, elapsed * 1000
+    )
+    metrics.success.inc()
+    metrics.latency.observe(elapsed)
+    return Response(body, media_type="application/json")
+
+
+@router.post(
+    "/load_model/",
+    response_model=LoadedModelInfo,
+    responses=_errors(400, 404, 422, 503),
+    summary="Load the alias's version (or the version given) and swap it in",
+)
+async def load_model(
+    services: Annotated[Services, Depends(get_services)],
+    body: Annotated[LoadModelRequest | None, Body()] = None,
+):
+    try:
+        model = await services.holder.load(body.version if body else None)
+    except ModelLoadError as exc:
+        return _error(exc.status, str(exc))
+    return model.describe()
+
+
+@router.get("/health", response_model=Health, summary="Liveness")
+async def health():
+    return {"status": "ok"}
+
+
+@router.get("/ready", response_model=Ready, responses=_errors(503), summary="Readiness")
+async def ready(model: Annotated[LoadedModel, Depends(get_model)]):
+    return {"status": "ready", "model_version": model.version}
+
+
+@router.get("/model", response_model=ModelInfo, responses=_errors(503))
+async def model_info(
+    model: Annotated[LoadedModel, Depends(get_model)],
+    services: Annotated[Services, Depends(get_services)],
+):
+    return {
+        **model.describe(),
+        "run_id": model.run_id,
+        "source": model.source,
+        "last_load_error": services.holder.last_error,
+        "feature_spec": model.spec.model_dump(mode="json"),
+    }
+
+
+@router.get("/metrics", response_class=Response, summary="Prometheus metrics")
+async def metrics(services: Annotated[Services, Depends(get_services)]):
+    return Response(generate_latest(services.metrics.registry), media_type=CONTENT_TYPE_LATEST)

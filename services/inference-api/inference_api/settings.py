@@ -1,0 +1,39 @@
+"""Settings of the inference API, from the environment (INFERENCE_API_*) on top of the
+shared ones (DATA_DB_URL, MLFLOW_TRACKING_URI, ...)."""
+
+from __future__ import annotations
+
+from proyecto4_common.names import MODEL_NAME, PRODUCTION_ALIAS
+from proyecto4_common.settings import CommonSettings
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+
+def _env(name: str, default, **kwargs):
+    return Field(default, validation_alias=f"INFERENCE_API_{name}", **kwargs)
+
+
+class ApiSettings(CommonSettings):
+    # populate_by_name: code and tests may pass the short field names directly.
+    model_config = SettingsConfigDict(
+        env_prefix="", extra="ignore", case_sensitive=False, populate_by_name=True
+    )
+
+    model_name: str = _env("MODEL_NAME", MODEL_NAME)
+    model_alias: str = _env("MODEL_ALIAS", PRODUCTION_ALIAS)
+    # Seconds between checks of the alias; 0 turns the watcher off.
+    watch_interval_s: float = _env("WATCH_INTERVAL_S", 30.0, ge=0)
+    # Largest list accepted by POST /predict/.
+    max_records: int = _env("MAX_RECORDS", 10_000, ge=1)
+    # inference_log writer: rows kept in memory while the DB is slow or down, rows per
+    # INSERT, longest wait before a partial batch is written, pause between retries.
+    log_buffer_rows: int = _env("LOG_BUFFER_ROWS", 200_000, ge=1)
+    log_batch_rows: int = _env("LOG_BATCH_ROWS", 5_000, ge=1)
+    log_flush_interval_s: float = _env("LOG_FLUSH_INTERVAL_S", 0.5, gt=0)
+    log_retry_interval_s: float = _env("LOG_RETRY_INTERVAL_S", 1.0, gt=0)
+    # How long shutdown waits for buffered rows to reach the DB before counting them dropped.
+    log_drain_timeout_s: float = _env("LOG_DRAIN_TIMEOUT_S", 10.0, ge=0)
+    # Drift: PSI over the last `drift_window` served records, once at least
+    # `drift_min_rows` were served (PSI on a handful of rows is noise).
+    drift_window: int = _env("DRIFT_WINDOW", 5_000, ge=1)
+    drift_min_rows: int = _env("DRIFT_MIN_ROWS", 100, ge=1)
