@@ -33,7 +33,7 @@ def server_command(name: str, host: str, port: int, settings) -> list[str]:
     if name == "ui":
         return [str(BIN / "streamlit"), "run", str(ui_script()), "--server.port", str(port),
                 "--server.address", host, "--server.headless", "true",
-                "--browser.gatherUsageStats", "false"]
+                "--browser.gatherUsageStats", "false", "--client.toolbarMode", "viewer"]
     if name == "mlflow":
         settings.ensure_home()
         backend = os.environ.get("MLFLOW_BACKEND_STORE_URI") or (
