@@ -16,7 +16,7 @@ import argparse
 import hashlib
 import json
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import yaml
@@ -54,7 +54,7 @@ def main() -> int:
         stale = {k: have.get(k) for k in want} != want
         print("Chart.lock is stale" if stale else "Chart.lock is in sync")
         return 1 if stale else 0
-    want["generated"] = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    want["generated"] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     lock_path.write_text(yaml.safe_dump(want, sort_keys=False))
     print(f"wrote {lock_path.relative_to(ROOT)} {want['digest']}")
     return 0

@@ -29,8 +29,17 @@ ROOT = Path(__file__).resolve().parents[2]
 RELEASE = "proyecto4"
 NAMESPACE = "proyecto4"
 # What the chart is made of; everything else in the repository stays out of the copy.
-CHART_PARTS = ("Chart.yaml", "Chart.lock", "values.yaml", "values.schema.json", ".helmignore",
-               "values", "templates", "chart", "files")
+CHART_PARTS = (
+    "Chart.yaml",
+    "Chart.lock",
+    "values.yaml",
+    "values.schema.json",
+    ".helmignore",
+    "values",
+    "templates",
+    "chart",
+    "files",
+)
 
 
 def helm_bin() -> str:
@@ -71,8 +80,13 @@ def write_stub(charts: Path, dependency: dict) -> None:
     """A chart with the dependency's name and version and no objects."""
     stub = charts / dependency["name"]
     (stub / "templates").mkdir(parents=True)
-    metadata = {"apiVersion": "v2", "name": dependency["name"], "version": dependency["version"],
-                "description": "offline stand-in for the real dependency", "type": "application"}
+    metadata = {
+        "apiVersion": "v2",
+        "name": dependency["name"],
+        "version": dependency["version"],
+        "description": "offline stand-in for the real dependency",
+        "type": "application",
+    }
     (stub / "Chart.yaml").write_text(yaml.safe_dump(metadata))
 
 
@@ -82,8 +96,11 @@ def fill_charts_folder(chart: Path) -> None:
     for dependency in chart_dependencies():
         repository = dependency["repository"]
         if repository.startswith("file://"):
-            shutil.copytree(chart / repository.removeprefix("file://"), charts / dependency["name"],
-                            symlinks=False)
+            shutil.copytree(
+                chart / repository.removeprefix("file://"),
+                charts / dependency["name"],
+                symlinks=False,
+            )
         elif real_deps_dir():
             package = real_deps_dir() / f"{dependency['name']}-{dependency['version']}.tgz"
             if not package.exists():
@@ -105,10 +122,20 @@ def prepared_chart() -> Path:
 
 def helm(*args: str, cwd: Path | None = None, check: bool = False) -> subprocess.CompletedProcess:
     """Run helm offline (no repository cache of the user's is read)."""
-    env = {**os.environ, "HELM_CACHE_HOME": str(Path(tempfile.gettempdir()) / "proyecto4-helm-cache"),
-           "HELM_CONFIG_HOME": str(Path(tempfile.gettempdir()) / "proyecto4-helm-config")}
-    return subprocess.run([helm_bin(), *args], cwd=cwd, env=env, capture_output=True, text=True,
-                          check=check, timeout=300)
+    env = {
+        **os.environ,
+        "HELM_CACHE_HOME": str(Path(tempfile.gettempdir()) / "proyecto4-helm-cache"),
+        "HELM_CONFIG_HOME": str(Path(tempfile.gettempdir()) / "proyecto4-helm-config"),
+    }
+    return subprocess.run(
+        [helm_bin(), *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=check,
+        timeout=300,
+    )
 
 
 class RenderError(RuntimeError):
@@ -133,8 +160,11 @@ def _render(values_json: str, show_only: tuple[str, ...], value_files: tuple[str
     return result.stdout
 
 
-def render_with_sources(values: dict | None = None, show_only: str | list[str] | tuple = (),
-                        value_files: list[str] | tuple = ()) -> list[tuple[str, dict]]:
+def render_with_sources(
+    values: dict | None = None,
+    show_only: str | list[str] | tuple = (),
+    value_files: list[str] | tuple = (),
+) -> list[tuple[str, dict]]:
     """(template path, object) of `helm template`, e.g. ("proyecto4/charts/mlflow/templates/service.yaml", {...}).
 
     values: overrides applied last; show_only: template paths as helm names them (e.g.
@@ -148,14 +178,23 @@ def render_with_sources(values: dict | None = None, show_only: str | list[str] |
     for document in text.split("\n---\n"):
         obj = yaml.safe_load(document)
         if obj:
-            source = next((line.removeprefix("# Source: ") for line in document.splitlines()
-                           if line.startswith("# Source: ")), "")
+            source = next(
+                (
+                    line.removeprefix("# Source: ")
+                    for line in document.splitlines()
+                    if line.startswith("# Source: ")
+                ),
+                "",
+            )
             rendered.append((source, obj))
     return rendered
 
 
-def render_chart(values: dict | None = None, show_only: str | list[str] | tuple = (),
-                 value_files: list[str] | tuple = ()) -> list[dict]:
+def render_chart(
+    values: dict | None = None,
+    show_only: str | list[str] | tuple = (),
+    value_files: list[str] | tuple = (),
+) -> list[dict]:
     """Objects of `helm template` as dicts; arguments as in render_with_sources."""
     return [obj for _, obj in render_with_sources(values, show_only, value_files)]
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from chart_render import helm, real_deps_dir, render_with_sources
 
 # Environment layers applied with -f on top of values.yaml.
@@ -25,8 +24,14 @@ def with_real_deps() -> bool:
 
 def is_ours(source: str) -> bool:
     """Rendered by the umbrella's or an in-repo subchart's templates (not a dependency's)."""
-    ours = ("proyecto4/templates/", "proyecto4/charts/inference-api/", "proyecto4/charts/streamlit/",
-            "proyecto4/charts/locust/", "proyecto4/charts/mlflow/", "proyecto4/charts/data-source/")
+    ours = (
+        "proyecto4/templates/",
+        "proyecto4/charts/inference-api/",
+        "proyecto4/charts/streamlit/",
+        "proyecto4/charts/locust/",
+        "proyecto4/charts/mlflow/",
+        "proyecto4/charts/data-source/",
+    )
     return source.startswith(ours) and not source.startswith(MONITORING_PREFIX)
 
 
@@ -38,5 +43,7 @@ def layer(request) -> tuple[str, list[tuple[str, dict]]]:
 
 @pytest.fixture(scope="session")
 def our_objects_by_layer() -> dict[str, list[dict]]:
-    return {name: [obj for source, obj in render_with_sources(value_files=files) if is_ours(source)]
-            for name, files in LAYERS.items()}
+    return {
+        name: [obj for source, obj in render_with_sources(value_files=files) if is_ours(source)]
+        for name, files in LAYERS.items()
+    }

@@ -7,23 +7,29 @@ checked too: in-cluster servers in base/dev, none of them in prod (external serv
 from __future__ import annotations
 
 import pytest
-
 from chart_render import render_with_sources
 from conftest import LAYERS, is_ours
 
 SERVICES = ("data-source", "inference-api", "mlflow", "streamlit")
-PER_SERVICE = {(kind, f"proyecto4-{name}") for name in SERVICES
-               for kind in ("ConfigMap", "Deployment", "NetworkPolicy", "Service", "ServiceAccount")}
-TEST_PODS = {("Pod", f"proyecto4-{name}-test") for name in SERVICES}
-ALWAYS = PER_SERVICE | TEST_PODS | {
-    ("Job", "proyecto4-mlflow-db-migrate"),
-    ("NetworkPolicy", "proyecto4-mlflow-db-migrate"),
-    ("Secret", "proyecto4-airflow-admin"),
-    ("Secret", "proyecto4-airflow-api-secret-key"),
-    ("Secret", "proyecto4-airflow-fernet-key"),
-    ("Secret", "proyecto4-airflow-jwt-secret"),
-    ("Secret", "proyecto4-grafana-admin"),
+PER_SERVICE = {
+    (kind, f"proyecto4-{name}")
+    for name in SERVICES
+    for kind in ("ConfigMap", "Deployment", "NetworkPolicy", "Service", "ServiceAccount")
 }
+TEST_PODS = {("Pod", f"proyecto4-{name}-test") for name in SERVICES}
+ALWAYS = (
+    PER_SERVICE
+    | TEST_PODS
+    | {
+        ("Job", "proyecto4-mlflow-db-migrate"),
+        ("NetworkPolicy", "proyecto4-mlflow-db-migrate"),
+        ("Secret", "proyecto4-airflow-admin"),
+        ("Secret", "proyecto4-airflow-api-secret-key"),
+        ("Secret", "proyecto4-airflow-fernet-key"),
+        ("Secret", "proyecto4-airflow-jwt-secret"),
+        ("Secret", "proyecto4-grafana-admin"),
+    }
+)
 IN_CLUSTER_SERVER_SECRETS = {
     ("Secret", "proyecto4-postgresql-auth"),
     ("Secret", "proyecto4-data-db"),
@@ -47,20 +53,31 @@ EXPECTED = {
     "prod": ALWAYS | PROD_ONLY,
 }
 # Objects of the real dependencies that show they are wired in (or left out).
-SERVERS = {("StatefulSet", "proyecto4-postgresql"), ("StatefulSet", "proyecto4-mysql"),
-           ("Deployment", "proyecto4-minio")}
-AIRFLOW = {("Deployment", "proyecto4-scheduler"), ("Deployment", "proyecto4-api-server"),
-           ("Deployment", "proyecto4-dag-processor"), ("Job", "proyecto4-run-airflow-migrations"),
-           ("Job", "proyecto4-create-user")}
-MONITORING = {("Prometheus", "proyecto4-kube-prometheus-prometheus"),
-              ("Deployment", "proyecto4-grafana"),
-              ("Deployment", "proyecto4-kube-prometheus-operator")}
+SERVERS = {
+    ("StatefulSet", "proyecto4-postgresql"),
+    ("StatefulSet", "proyecto4-mysql"),
+    ("Deployment", "proyecto4-minio"),
+}
+AIRFLOW = {
+    ("Deployment", "proyecto4-scheduler"),
+    ("Deployment", "proyecto4-api-server"),
+    ("Deployment", "proyecto4-dag-processor"),
+    ("Job", "proyecto4-run-airflow-migrations"),
+    ("Job", "proyecto4-create-user"),
+}
+MONITORING = {
+    ("Prometheus", "proyecto4-kube-prometheus-prometheus"),
+    ("Deployment", "proyecto4-grafana"),
+    ("Deployment", "proyecto4-kube-prometheus-operator"),
+}
 
 
 @pytest.mark.parametrize("layer_name", sorted(LAYERS))
 def test_our_objects_are_exactly_the_inventory(layer_name):
     rendered = render_with_sources(value_files=LAYERS[layer_name])
-    ours = sorted((obj["kind"], obj["metadata"]["name"]) for source, obj in rendered if is_ours(source))
+    ours = sorted(
+        (obj["kind"], obj["metadata"]["name"]) for source, obj in rendered if is_ours(source)
+    )
 
     assert len(ours) == len(set(ours)), f"duplicate objects in {layer_name}: {ours}"
     assert set(ours) - EXPECTED[layer_name] == set(), "rendered but not in the inventory"
@@ -70,8 +87,13 @@ def test_our_objects_are_exactly_the_inventory(layer_name):
 @pytest.mark.parametrize("layer_name", sorted(LAYERS))
 def test_dependency_objects_follow_the_layer(layer_name, with_real_deps):
     if not with_real_deps:
-        pytest.skip("stub dependencies render nothing; set PROYECTO4_DEPS_DIR (ci/package-real-deps.sh)")
-    rendered = {(obj["kind"], obj["metadata"]["name"]) for _, obj in render_with_sources(value_files=LAYERS[layer_name])}
+        pytest.skip(
+            "stub dependencies render nothing; set PROYECTO4_DEPS_DIR (ci/package-real-deps.sh)"
+        )
+    rendered = {
+        (obj["kind"], obj["metadata"]["name"])
+        for _, obj in render_with_sources(value_files=LAYERS[layer_name])
+    }
 
     assert AIRFLOW <= rendered
     assert MONITORING <= rendered

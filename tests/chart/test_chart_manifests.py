@@ -5,14 +5,23 @@ from __future__ import annotations
 
 import kubernetes_validate
 import pytest
-
 from chart_render import pod_specs
 from conftest import is_ours
 
 KUBERNETES_VERSION = "1.31.0"
 # Custom resources of the Prometheus Operator: no schema in kubernetes-validate.
-CUSTOM_KINDS = {"Prometheus", "PrometheusRule", "ServiceMonitor", "PodMonitor", "Alertmanager", "Probe",
-                "ThanosRuler", "ScrapeConfig", "AlertmanagerConfig", "PrometheusAgent"}
+CUSTOM_KINDS = {
+    "Prometheus",
+    "PrometheusRule",
+    "ServiceMonitor",
+    "PodMonitor",
+    "Alertmanager",
+    "Probe",
+    "ThanosRuler",
+    "ScrapeConfig",
+    "AlertmanagerConfig",
+    "PrometheusAgent",
+}
 
 
 def test_every_object_matches_the_kubernetes_schema(layer):
@@ -63,10 +72,13 @@ def test_our_pods_run_as_non_root_without_privilege_escalation(layer):
 
 def test_our_containers_have_requests_and_limits(layer):
     _, rendered = layer
-    missing = [f"{label}/{container['name']}"
-               for label, spec in our_pod_specs(rendered) for container in containers_of(spec)
-               if not {"cpu", "memory"} <= set(container.get("resources", {}).get("requests", {}))
-               or not {"cpu", "memory"} <= set(container.get("resources", {}).get("limits", {}))]
+    missing = [
+        f"{label}/{container['name']}"
+        for label, spec in our_pod_specs(rendered)
+        for container in containers_of(spec)
+        if not {"cpu", "memory"} <= set(container.get("resources", {}).get("requests", {}))
+        or not {"cpu", "memory"} <= set(container.get("resources", {}).get("limits", {}))
+    ]
 
     assert missing == []
 

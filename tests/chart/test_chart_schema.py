@@ -7,46 +7,105 @@ fragment each major version prints.
 from __future__ import annotations
 
 import pytest
-
 from chart_render import RenderError, render_chart
 
 # (bad values, field as Helm 3 names it, Helm 3 fragment, Helm 4 fragment)
 BAD_VALUES = [
-    ({"inference-api": {"replicaCount": "two"}}, "inference-api.replicaCount",
-     "Invalid type. Expected: integer, given: string", "got string, want integer"),
-    ({"inferenceApi": {"enabled": True}}, "(root)",
-     "Additional property inferenceApi is not allowed", "additional properties 'inferenceApi' not allowed"),
-    ({"locust": {"mode": "swarm"}}, "locust.mode",
-     'must be one of the following: "distributed", "headless"', "value must be one of 'distributed', 'headless'"),
-    ({"airflow": {"executor": "CeleryExecutor"}}, "airflow.executor",
-     'must be one of the following: "KubernetesExecutor"', "value must be 'KubernetesExecutor'"),
-    ({"streamlit": {"env": {"DEBUG": True}}}, "streamlit.env.DEBUG",
-     "Invalid type. Expected: string, given: boolean", "got boolean, want string"),
-    ({"mlflow": {"service": {"type": "Ingress"}}}, "mlflow.service.type",
-     "must be one of the following", "value must be one of 'ClusterIP', 'NodePort', 'LoadBalancer'"),
-    ({"inference-api": {"resources": {"limits": {"cpu": "lots"}}}}, "inference-api.resources.limits.cpu",
-     "Does not match pattern", "'lots' does not match pattern"),
-    ({"platform": {"dataDatabase": {"secretName": "Data_DB"}}}, "platform.dataDatabase.secretName",
-     "Does not match pattern", "'Data_DB' does not match pattern"),
-    ({"data-source": {"service": {"port": 70000}}}, "data-source.service.port",
-     "Must be less than or equal to 65535", "maximum: got 70,000, want 65,535"),
-    ({"global": {"proyecto4": {"imageRegistry": "https://registry.example.com"}}}, "global.proyecto4.imageRegistry",
-     "Does not match pattern", "does not match pattern"),
-    ({"postgresql": {"enabled": "yes"}}, "postgresql.enabled",
-     "Invalid type. Expected: boolean, given: string", "got string, want boolean"),
-    ({"inference-api": {"autoscaling": {"targetCPUUtilizationPercentage": 150}}},
-     "inference-api.autoscaling.targetCPUUtilizationPercentage",
-     "Must be less than or equal to 100", "maximum: got 150, want 100"),
-    ({"locust": {"headless": {"runTime": "two minutes"}}}, "locust.headless.runTime",
-     "Does not match pattern", "'two minutes' does not match pattern"),
-    ({"mlflow": {"migration": {"enabled": True, "retries": 3}}}, "mlflow.migration",
-     "Additional property retries is not allowed", "additional properties 'retries' not allowed"),
+    (
+        {"inference-api": {"replicaCount": "two"}},
+        "inference-api.replicaCount",
+        "Invalid type. Expected: integer, given: string",
+        "got string, want integer",
+    ),
+    (
+        {"inferenceApi": {"enabled": True}},
+        "(root)",
+        "Additional property inferenceApi is not allowed",
+        "additional properties 'inferenceApi' not allowed",
+    ),
+    (
+        {"locust": {"mode": "swarm"}},
+        "locust.mode",
+        'must be one of the following: "distributed", "headless"',
+        "value must be one of 'distributed', 'headless'",
+    ),
+    (
+        {"airflow": {"executor": "CeleryExecutor"}},
+        "airflow.executor",
+        'must be one of the following: "KubernetesExecutor"',
+        "value must be 'KubernetesExecutor'",
+    ),
+    (
+        {"streamlit": {"env": {"DEBUG": True}}},
+        "streamlit.env.DEBUG",
+        "Invalid type. Expected: string, given: boolean",
+        "got boolean, want string",
+    ),
+    (
+        {"mlflow": {"service": {"type": "Ingress"}}},
+        "mlflow.service.type",
+        "must be one of the following",
+        "value must be one of 'ClusterIP', 'NodePort', 'LoadBalancer'",
+    ),
+    (
+        {"inference-api": {"resources": {"limits": {"cpu": "lots"}}}},
+        "inference-api.resources.limits.cpu",
+        "Does not match pattern",
+        "'lots' does not match pattern",
+    ),
+    (
+        {"platform": {"dataDatabase": {"secretName": "Data_DB"}}},
+        "platform.dataDatabase.secretName",
+        "Does not match pattern",
+        "'Data_DB' does not match pattern",
+    ),
+    (
+        {"data-source": {"service": {"port": 70000}}},
+        "data-source.service.port",
+        "Must be less than or equal to 65535",
+        "maximum: got 70,000, want 65,535",
+    ),
+    (
+        {"global": {"proyecto4": {"imageRegistry": "https://registry.example.com"}}},
+        "global.proyecto4.imageRegistry",
+        "Does not match pattern",
+        "does not match pattern",
+    ),
+    (
+        {"postgresql": {"enabled": "yes"}},
+        "postgresql.enabled",
+        "Invalid type. Expected: boolean, given: string",
+        "got string, want boolean",
+    ),
+    (
+        {"inference-api": {"autoscaling": {"targetCPUUtilizationPercentage": 150}}},
+        "inference-api.autoscaling.targetCPUUtilizationPercentage",
+        "Must be less than or equal to 100",
+        "maximum: got 150, want 100",
+    ),
+    (
+        {"locust": {"headless": {"runTime": "two minutes"}}},
+        "locust.headless.runTime",
+        "Does not match pattern",
+        "'two minutes' does not match pattern",
+    ),
+    (
+        {"mlflow": {"migration": {"enabled": True, "retries": 3}}},
+        "mlflow.migration",
+        "Additional property retries is not allowed",
+        "additional properties 'retries' not allowed",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("values", "field", "helm3_message", "helm4_message"), BAD_VALUES,
-                         ids=[row[1] for row in BAD_VALUES])
-def test_bad_value_is_rejected_with_a_clear_message(values, field, helm3_message, helm4_message, helm_major):
+@pytest.mark.parametrize(
+    ("values", "field", "helm3_message", "helm4_message"),
+    BAD_VALUES,
+    ids=[row[1] for row in BAD_VALUES],
+)
+def test_bad_value_is_rejected_with_a_clear_message(
+    values, field, helm3_message, helm4_message, helm_major
+):
     with pytest.raises(RenderError) as error:
         render_chart(values=values)
     message = str(error.value)

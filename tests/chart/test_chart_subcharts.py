@@ -7,7 +7,6 @@ are about our subcharts, and the renders stay fast with the real dependency char
 from __future__ import annotations
 
 import pytest
-
 from chart_render import find, render_chart, render_with_sources
 
 LIGHT = {"airflow": {"enabled": False}, "kube-prometheus-stack": {"enabled": False}}
@@ -30,11 +29,15 @@ def container(deployment: dict, index: int = 0) -> dict:
 @pytest.mark.parametrize("enabled", [True, False])
 def test_enabled_switches_the_whole_subchart(service, enabled):
     rendered = render_with_sources(values={**LIGHT, service: {"enabled": enabled}})
-    from_subchart = [obj for source, obj in rendered if source.startswith(f"proyecto4/charts/{service}/")]
+    from_subchart = [
+        obj for source, obj in rendered if source.startswith(f"proyecto4/charts/{service}/")
+    ]
     prefix = f"proyecto4-{service}"
 
     if enabled:
-        assert any(n == prefix or n.startswith(prefix + "-") for n in names(from_subchart, "Deployment"))
+        assert any(
+            n == prefix or n.startswith(prefix + "-") for n in names(from_subchart, "Deployment")
+        )
     else:
         assert from_subchart == []
 
@@ -52,12 +55,15 @@ def test_service_port_probes_and_image(service, port):
     assert {"livenessProbe", "readinessProbe", "startupProbe"} <= set(main)
 
 
-@pytest.mark.parametrize(("service", "liveness", "readiness"), [
-    ("inference-api", "/health", "/ready"),
-    ("data-source", "/health", "/health"),
-    ("streamlit", "/_stcore/health", "/_stcore/health"),
-    ("mlflow", "/health", "/health"),
-])
+@pytest.mark.parametrize(
+    ("service", "liveness", "readiness"),
+    [
+        ("inference-api", "/health", "/ready"),
+        ("data-source", "/health", "/health"),
+        ("streamlit", "/_stcore/health", "/_stcore/health"),
+        ("mlflow", "/health", "/health"),
+    ],
+)
 def test_probe_paths(service, liveness, readiness):
     main = container(find(render({}), "Deployment", f"proyecto4-{service}"))
 
@@ -65,29 +71,53 @@ def test_probe_paths(service, liveness, readiness):
     assert main["readinessProbe"]["httpGet"]["path"] == readiness
 
 
-@pytest.mark.parametrize(("values", "expected_image"), [
-    ({}, "proyecto4/inference-api:0.1.0"),
-    ({"global": {"proyecto4": {"imageRegistry": "registry.example.com:5000"}}},
-     "registry.example.com:5000/proyecto4/inference-api:0.1.0"),
-    ({"global": {"proyecto4": {"imageRegistry": "r.io", "imageTag": "1.2.3"}}}, "r.io/proyecto4/inference-api:1.2.3"),
-    ({"inference-api": {"image": {"registry": "own.io", "tag": "sha-1"}}}, "own.io/proyecto4/inference-api:sha-1"),
-])
+@pytest.mark.parametrize(
+    ("values", "expected_image"),
+    [
+        ({}, "proyecto4/inference-api:0.1.0"),
+        (
+            {"global": {"proyecto4": {"imageRegistry": "registry.example.com:5000"}}},
+            "registry.example.com:5000/proyecto4/inference-api:0.1.0",
+        ),
+        (
+            {"global": {"proyecto4": {"imageRegistry": "r.io", "imageTag": "1.2.3"}}},
+            "r.io/proyecto4/inference-api:1.2.3",
+        ),
+        (
+            {"inference-api": {"image": {"registry": "own.io", "tag": "sha-1"}}},
+            "own.io/proyecto4/inference-api:sha-1",
+        ),
+    ],
+)
 def test_one_value_sets_the_registry_of_all_our_images(values, expected_image):
     objects = render(values)
     registry = expected_image.split("/proyecto4/")[0] if "/proyecto4/" in expected_image else ""
 
-    assert container(find(objects, "Deployment", "proyecto4-inference-api"))["image"] == expected_image
+    assert (
+        container(find(objects, "Deployment", "proyecto4-inference-api"))["image"] == expected_image
+    )
     if "inference-api" not in values:
         for service in ("data-source", "mlflow", "streamlit"):
             image = container(find(objects, "Deployment", f"proyecto4-{service}"))["image"]
             assert image.startswith(f"{registry}/proyecto4/" if registry else "proyecto4/")
 
 
-@pytest.mark.parametrize(("values", "replicas", "hpa"), [
-    ({}, 1, False),
-    ({"inference-api": {"replicaCount": 3}}, 3, False),
-    ({"inference-api": {"autoscaling": {"enabled": True, "minReplicas": 2, "maxReplicas": 5}}}, None, True),
-])
+@pytest.mark.parametrize(
+    ("values", "replicas", "hpa"),
+    [
+        ({}, 1, False),
+        ({"inference-api": {"replicaCount": 3}}, 3, False),
+        (
+            {
+                "inference-api": {
+                    "autoscaling": {"enabled": True, "minReplicas": 2, "maxReplicas": 5}
+                }
+            },
+            None,
+            True,
+        ),
+    ],
+)
 def test_api_replicas_and_hpa(values, replicas, hpa):
     objects = render(values)
     deployment = find(objects, "Deployment", "proyecto4-inference-api")
@@ -102,35 +132,54 @@ def test_api_replicas_and_hpa(values, replicas, hpa):
 
 @pytest.mark.parametrize("service", sorted(SERVICES))
 def test_resources_come_from_values(service):
-    resources = {"requests": {"cpu": "123m", "memory": "77Mi"}, "limits": {"cpu": "2", "memory": "3Gi"}}
-    main = container(find(render({service: {"resources": resources}}), "Deployment", f"proyecto4-{service}"))
+    resources = {
+        "requests": {"cpu": "123m", "memory": "77Mi"},
+        "limits": {"cpu": "2", "memory": "3Gi"},
+    }
+    main = container(
+        find(render({service: {"resources": resources}}), "Deployment", f"proyecto4-{service}")
+    )
 
     assert main["resources"] == resources
 
 
 @pytest.mark.parametrize("service", sorted(SERVICES))
 def test_ingress_and_pdb_on_request(service):
-    values = {service: {"ingress": {"enabled": True, "className": "nginx",
-                                    "hosts": [{"host": f"{service}.example.com", "path": "/"}]},
-                        "podDisruptionBudget": {"enabled": True, "maxUnavailable": 1}}}
+    values = {
+        service: {
+            "ingress": {
+                "enabled": True,
+                "className": "nginx",
+                "hosts": [{"host": f"{service}.example.com", "path": "/"}],
+            },
+            "podDisruptionBudget": {"enabled": True, "maxUnavailable": 1},
+        }
+    }
     objects = render(values)
     ingress = find(objects, "Ingress", f"proyecto4-{service}")
     rule = ingress["spec"]["rules"][0]
 
     assert ingress["spec"]["ingressClassName"] == "nginx"
     assert rule["host"] == f"{service}.example.com"
-    assert rule["http"]["paths"][0]["backend"]["service"] == {"name": f"proyecto4-{service}",
-                                                             "port": {"number": SERVICES[service]}}
-    assert find(objects, "PodDisruptionBudget", f"proyecto4-{service}")["spec"]["maxUnavailable"] == 1
+    assert rule["http"]["paths"][0]["backend"]["service"] == {
+        "name": f"proyecto4-{service}",
+        "port": {"number": SERVICES[service]},
+    }
+    assert (
+        find(objects, "PodDisruptionBudget", f"proyecto4-{service}")["spec"]["maxUnavailable"] == 1
+    )
     assert f"proyecto4-{service}" not in names(render({}), "Ingress")
 
 
-@pytest.mark.parametrize(("service", "secrets"), [
-    ("inference-api", ["proyecto4-data-db"]),
-    ("streamlit", ["proyecto4-data-db"]),
-    ("mlflow", ["proyecto4-mlflow-db", "proyecto4-object-store"]),
-    ("data-source", []),
-])
+@pytest.mark.parametrize(
+    ("service", "secrets"),
+    [
+        ("inference-api", ["proyecto4-data-db"]),
+        ("streamlit", ["proyecto4-data-db"]),
+        ("mlflow", ["proyecto4-mlflow-db", "proyecto4-object-store"]),
+        ("data-source", []),
+    ],
+)
 def test_secret_references(service, secrets):
     main = container(find(render({}), "Deployment", f"proyecto4-{service}"))
     refs = [e["secretRef"]["name"] for e in main["envFrom"] if "secretRef" in e]
@@ -139,14 +188,17 @@ def test_secret_references(service, secrets):
     assert main["envFrom"][0] == {"configMapRef": {"name": f"proyecto4-{service}"}}
 
 
-@pytest.mark.parametrize(("service", "key", "value"), [
-    ("inference-api", "MLFLOW_TRACKING_URI", "http://proyecto4-mlflow:5000"),
-    ("streamlit", "INFERENCE_API_URL", "http://proyecto4-inference-api:8989"),
-    ("streamlit", "MLFLOW_TRACKING_URI", "http://proyecto4-mlflow:5000"),
-    ("mlflow", "MLFLOW_S3_ENDPOINT_URL", "http://proyecto4-minio:9000"),
-    ("mlflow", "MLFLOW_ARTIFACTS_DESTINATION", "s3://mlflow/artifacts"),
-    ("data-source", "DATA_SOURCE_GROUPS", "1"),
-])
+@pytest.mark.parametrize(
+    ("service", "key", "value"),
+    [
+        ("inference-api", "MLFLOW_TRACKING_URI", "http://proyecto4-mlflow:5000"),
+        ("streamlit", "INFERENCE_API_URL", "http://proyecto4-inference-api:8989"),
+        ("streamlit", "MLFLOW_TRACKING_URI", "http://proyecto4-mlflow:5000"),
+        ("mlflow", "MLFLOW_S3_ENDPOINT_URL", "http://proyecto4-minio:9000"),
+        ("mlflow", "MLFLOW_ARTIFACTS_DESTINATION", "s3://mlflow/artifacts"),
+        ("data-source", "DATA_SOURCE_GROUPS", "1"),
+    ],
+)
 def test_urls_come_from_values(service, key, value):
     assert find(render({}), "ConfigMap", f"proyecto4-{service}")["data"][key] == value
 
@@ -177,13 +229,19 @@ def test_mlflow_migration_can_be_switched_off():
     objects = render({"mlflow": {"migration": {"enabled": False, "waitForSchema": False}}})
 
     assert "proyecto4-mlflow-db-migrate" not in names(objects, "Job")
-    assert "initContainers" not in find(objects, "Deployment", "proyecto4-mlflow")["spec"]["template"]["spec"]
+    assert (
+        "initContainers"
+        not in find(objects, "Deployment", "proyecto4-mlflow")["spec"]["template"]["spec"]
+    )
 
 
-@pytest.mark.parametrize(("mode", "deployments", "jobs"), [
-    ("distributed", {"proyecto4-locust-master", "proyecto4-locust-worker"}, set()),
-    ("headless", set(), {"proyecto4-locust-headless-1"}),
-])
+@pytest.mark.parametrize(
+    ("mode", "deployments", "jobs"),
+    [
+        ("distributed", {"proyecto4-locust-master", "proyecto4-locust-worker"}, set()),
+        ("headless", set(), {"proyecto4-locust-headless-1"}),
+    ],
+)
 def test_locust_modes(mode, deployments, jobs):
     objects = render({"locust": {"enabled": True, "mode": mode}})
     locust_deployments = {n for n in names(objects, "Deployment") if "locust" in n}
@@ -195,13 +253,17 @@ def test_locust_modes(mode, deployments, jobs):
         assert worker["args"] == ["--worker", "--master-host", "proyecto4-locust-master"]
         assert find(objects, "Deployment", "proyecto4-locust-worker")["spec"]["replicas"] == 2
     else:
-        args = find(objects, "Job", "proyecto4-locust-headless-1")["spec"]["template"]["spec"]["containers"][0]["args"]
+        args = find(objects, "Job", "proyecto4-locust-headless-1")["spec"]["template"]["spec"][
+            "containers"
+        ][0]["args"]
         assert args[:5] == ["--headless", "--users", "20", "--spawn-rate", "5"]
     config = find(objects, "ConfigMap", "proyecto4-locust")["data"]
     assert config["LOCUST_HOST"] == "http://proyecto4-inference-api:8989"
 
 
-@pytest.mark.parametrize(("values", "external_egress"), [({}, False), ({"allowExternalEgress": True}, True)])
+@pytest.mark.parametrize(
+    ("values", "external_egress"), [({}, False), ({"allowExternalEgress": True}, True)]
+)
 def test_network_policy_egress(values, external_egress):
     objects = render({"mlflow": {"networkPolicy": values}})
     egress = find(objects, "NetworkPolicy", "proyecto4-mlflow")["spec"]["egress"]
@@ -210,11 +272,16 @@ def test_network_policy_egress(values, external_egress):
 
 
 def test_network_policy_allows_only_the_service_port_from_the_namespace():
-    policy = find(render({"inference-api": {"networkPolicy": {"allowedNamespaces": ["ingress-nginx"]}}}),
-                  "NetworkPolicy", "proyecto4-inference-api")["spec"]
+    policy = find(
+        render({"inference-api": {"networkPolicy": {"allowedNamespaces": ["ingress-nginx"]}}}),
+        "NetworkPolicy",
+        "proyecto4-inference-api",
+    )["spec"]
     rule = policy["ingress"][0]
 
     assert rule["ports"] == [{"port": 8989, "protocol": "TCP"}]
     assert {"podSelector": {}} in rule["from"]
-    assert {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "ingress-nginx"}}} in rule["from"]
+    assert {
+        "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "ingress-nginx"}}
+    } in rule["from"]
     assert policy["podSelector"]["matchLabels"]["app.kubernetes.io/name"] == "inference-api"

@@ -6,24 +6,27 @@ from __future__ import annotations
 import base64
 import fnmatch
 import re
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 import yaml
-
 from chart_render import ROOT, find, pod_specs, real_deps_dir, render_chart, render_with_sources
 from conftest import LAYERS, is_ours
 from values_comments import uncommented_keys
 
 
 def secret_data(objects: list[dict], name: str) -> dict[str, str]:
-    return {k: base64.b64decode(v).decode() for k, v in find(objects, "Secret", name)["data"].items()}
+    return {
+        k: base64.b64decode(v).decode() for k, v in find(objects, "Secret", name)["data"].items()
+    }
 
 
 def umbrella_secrets(values: dict | None = None, files: tuple = ()) -> list[dict]:
-    return [o for s, o in render_with_sources(values=values, value_files=files)
-            if s == "proyecto4/templates/secret-generated.yaml"]
+    return [
+        o
+        for s, o in render_with_sources(values=values, value_files=files)
+        if s == "proyecto4/templates/secret-generated.yaml"
+    ]
 
 
 def test_generated_connection_strings_use_the_generated_passwords():
@@ -36,12 +39,27 @@ def test_generated_connection_strings_use_the_generated_passwords():
     s3 = secret_data(objects, "proyecto4-object-store")
 
     assert (data_db.scheme, data_db.hostname, data_db.port, data_db.path) == (
-        "postgresql+psycopg", "proyecto4-postgresql", 5432, "/proyecto4")
+        "postgresql+psycopg",
+        "proyecto4-postgresql",
+        5432,
+        "/proyecto4",
+    )
     assert (data_db.username, data_db.password) == ("proyecto4", postgres["password"])
-    assert (airflow_db.scheme, airflow_db.path, airflow_db.password) == ("postgresql", "/airflow", postgres["password"])
-    assert (mlflow_db.scheme, mlflow_db.hostname, mlflow_db.path) == ("mysql+pymysql", "proyecto4-mysql", "/mlflow")
+    assert (airflow_db.scheme, airflow_db.path, airflow_db.password) == (
+        "postgresql",
+        "/airflow",
+        postgres["password"],
+    )
+    assert (mlflow_db.scheme, mlflow_db.hostname, mlflow_db.path) == (
+        "mysql+pymysql",
+        "proyecto4-mysql",
+        "/mlflow",
+    )
     assert mlflow_db.password == secret_data(objects, "proyecto4-mysql-auth")["mysql-password"]
-    assert (s3["AWS_ACCESS_KEY_ID"], s3["AWS_SECRET_ACCESS_KEY"]) == (minio["root-user"], minio["root-password"])
+    assert (s3["AWS_ACCESS_KEY_ID"], s3["AWS_SECRET_ACCESS_KEY"]) == (
+        minio["root-user"],
+        minio["root-password"],
+    )
     assert len(postgres["password"]) >= 24 and postgres["password"] != postgres["postgres-password"]
 
 
@@ -61,14 +79,34 @@ def test_airflow_keys_have_the_formats_airflow_expects():
     assert len(secret_data(objects, "proyecto4-airflow-api-secret-key")["api-secret-key"]) == 32
 
 
-@pytest.mark.parametrize(("values", "files", "expected"), [
-    ({"generatedSecrets": {"enabled": False}}, (), set()),
-    ({}, ("values/prod.yaml",), {"proyecto4-airflow-admin", "proyecto4-airflow-api-secret-key",
-                                  "proyecto4-airflow-fernet-key", "proyecto4-airflow-jwt-secret",
-                                  "proyecto4-grafana-admin"}),
-    ({"postgresql": {"enabled": False}, "mysql": {"enabled": False}, "minio": {"enabled": False},
-      "airflow": {"enabled": False}, "kube-prometheus-stack": {"enabled": False}}, (), set()),
-])
+@pytest.mark.parametrize(
+    ("values", "files", "expected"),
+    [
+        ({"generatedSecrets": {"enabled": False}}, (), set()),
+        (
+            {},
+            ("values/prod.yaml",),
+            {
+                "proyecto4-airflow-admin",
+                "proyecto4-airflow-api-secret-key",
+                "proyecto4-airflow-fernet-key",
+                "proyecto4-airflow-jwt-secret",
+                "proyecto4-grafana-admin",
+            },
+        ),
+        (
+            {
+                "postgresql": {"enabled": False},
+                "mysql": {"enabled": False},
+                "minio": {"enabled": False},
+                "airflow": {"enabled": False},
+                "kube-prometheus-stack": {"enabled": False},
+            },
+            (),
+            set(),
+        ),
+    ],
+)
 def test_secrets_are_generated_only_for_in_cluster_servers(values, files, expected):
     assert {o["metadata"]["name"] for o in umbrella_secrets(values or None, files)} == expected
 
@@ -96,7 +134,12 @@ def referenced_secrets(objects: list[dict]) -> set[str]:
 # Created at run time by kube-prometheus-stack's admission webhook Job.
 CREATED_AT_RUN_TIME = {"proyecto4-kube-prometheus-admission"}
 # The Secrets prod.yaml asks the operator to create (external servers).
-PROVIDED_IN_PROD = {"proyecto4-data-db", "proyecto4-airflow-metadata", "proyecto4-mlflow-db", "proyecto4-object-store"}
+PROVIDED_IN_PROD = {
+    "proyecto4-data-db",
+    "proyecto4-airflow-metadata",
+    "proyecto4-mlflow-db",
+    "proyecto4-object-store",
+}
 
 
 @pytest.mark.parametrize("layer_name", sorted(LAYERS))
@@ -115,9 +158,13 @@ def secret_like_values(node, path=()) -> list[str]:
         for key, value in node.items():
             lowered = str(key).lower()
             names_a_reference = lowered.endswith(("key", "secret", "secretname", "ref"))
-            if any(w in lowered for w in ("password", "token")) and not names_a_reference and value not in ("", None):
-                if not isinstance(value, (dict, list, bool)):
-                    found.append(".".join((*path, str(key))))
+            holds_a_value = value not in ("", None) and not isinstance(value, (dict, list, bool))
+            if (
+                any(w in lowered for w in ("password", "token"))
+                and not names_a_reference
+                and holds_a_value
+            ):
+                found.append(".".join((*path, str(key))))
             found += secret_like_values(value, (*path, str(key)))
     elif isinstance(node, list):
         for index, value in enumerate(node):
@@ -133,21 +180,30 @@ def test_values_files_hold_no_password(path):
 def test_the_airflow_admin_password_comes_from_a_secret():
     job = yaml.safe_load((ROOT / "values.yaml").read_text())["airflow"]["createUserJob"]
 
-    assert job["env"][0]["valueFrom"]["secretKeyRef"] == {"name": "proyecto4-airflow-admin", "key": "password"}
+    assert job["env"][0]["valueFrom"]["secretKeyRef"] == {
+        "name": "proyecto4-airflow-admin",
+        "key": "password",
+    }
     assert '-p "$AIRFLOW_ADMIN_PASSWORD"' in job["args"][-1]
 
 
 @pytest.mark.parametrize("path", ["values.yaml", "values/dev.yaml", "values/prod.yaml"])
 def test_every_value_has_a_comment(path):
     # The monitoring block belongs to the observability templates and is checked by their tests.
-    missing = [key for key in uncommented_keys((ROOT / path).read_text()) if not key.startswith("monitoring")]
+    missing = [
+        key
+        for key in uncommented_keys((ROOT / path).read_text())
+        if not key.startswith("monitoring")
+    ]
 
     assert missing == []
 
 
 def test_every_subchart_value_has_a_comment():
-    missing = {chart.parent.name: uncommented_keys(chart.read_text())
-               for chart in sorted((ROOT / "chart").glob("*/values.yaml"))}
+    missing = {
+        chart.parent.name: uncommented_keys(chart.read_text())
+        for chart in sorted((ROOT / "chart").glob("*/values.yaml"))
+    }
 
     assert {name: keys for name, keys in missing.items() if keys} == {}
 
@@ -166,8 +222,9 @@ def test_airflow_values_are_argo_cd_friendly_and_external_db():
 
 # ----- with the real dependency charts -----------------------------------------------------
 
-needs_real_deps = pytest.mark.skipif(real_deps_dir() is None,
-                                     reason="needs the real dependency charts (PROYECTO4_DEPS_DIR)")
+needs_real_deps = pytest.mark.skipif(
+    real_deps_dir() is None, reason="needs the real dependency charts (PROYECTO4_DEPS_DIR)"
+)
 
 
 def dependency_objects(files: tuple = ()) -> list[dict]:
@@ -177,9 +234,12 @@ def dependency_objects(files: tuple = ()) -> list[dict]:
 @needs_real_deps
 @pytest.mark.parametrize("layer_name", ["base", "dev"])
 def test_bitnami_images_come_from_bitnamilegacy(layer_name):
-    images = {c["image"] for label, spec in pod_specs(dependency_objects(LAYERS[layer_name]))
-              for c in (spec.get("initContainers") or []) + spec["containers"]
-              if "bitnami" in c["image"]}
+    images = {
+        c["image"]
+        for label, spec in pod_specs(dependency_objects(LAYERS[layer_name]))
+        for c in (spec.get("initContainers") or []) + spec["containers"]
+        if "bitnami" in c["image"]
+    }
 
     assert images, "no Bitnami image rendered"
     assert {i for i in images if not i.startswith("docker.io/bitnamilegacy/")} == set()
@@ -194,8 +254,11 @@ def test_airflow_runs_the_kubernetes_executor_on_our_database():
 
     config = find(objects, "ConfigMap", "proyecto4-config")["data"]["airflow.cfg"]
 
-    assert re.search(r"^executor = KubernetesExecutor$", config, re.M)
-    assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]["valueFrom"]["secretKeyRef"]["name"] == "proyecto4-airflow-metadata"
+    assert re.search(r"^executor = KubernetesExecutor$", config, re.MULTILINE)
+    assert (
+        env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]["valueFrom"]["secretKeyRef"]["name"]
+        == "proyecto4-airflow-metadata"
+    )
     assert env["MLFLOW_TRACKING_URI"]["value"] == "http://proyecto4-mlflow:5000"
     assert {"secretRef": {"name": "proyecto4-data-db"}} in scheduler["containers"][0]["envFrom"]
     assert "helm.sh/hook" not in migrate["metadata"].get("annotations", {})
@@ -221,35 +284,59 @@ def test_grafana_admin_from_secret_and_dashboard_sidecar():
     sidecar = [c for c in spec["containers"] if c["name"] == "grafana-sc-dashboard"]
 
     assert env["GF_SECURITY_ADMIN_PASSWORD"]["valueFrom"]["secretKeyRef"] == {
-        "name": "proyecto4-grafana-admin", "key": "admin-password"}
+        "name": "proyecto4-grafana-admin",
+        "key": "admin-password",
+    }
     assert {"name": "LABEL", "value": "grafana_dashboard"} in sidecar[0]["env"]
 
 
 @needs_real_deps
 def test_dev_node_ports():
-    services = {o["metadata"]["name"]: o["spec"] for o in render_chart(value_files=("values/dev.yaml",))
-                if o["kind"] == "Service" and o["spec"].get("type") == "NodePort"}
-    node_ports = {name: sorted(p["nodePort"] for p in spec["ports"] if "nodePort" in p) for name, spec in services.items()}
+    services = {
+        o["metadata"]["name"]: o["spec"]
+        for o in render_chart(value_files=("values/dev.yaml",))
+        if o["kind"] == "Service" and o["spec"].get("type") == "NodePort"
+    }
+    node_ports = {
+        name: sorted(p["nodePort"] for p in spec["ports"] if "nodePort" in p)
+        for name, spec in services.items()
+    }
 
     assert node_ports == {
-        "proyecto4-mlflow": [32000], "proyecto4-streamlit": [8501], "proyecto4-inference-api": [8989],
-        "proyecto4-grafana": [3000], "proyecto4-kube-prometheus-prometheus": [9090], "proyecto4-api-server": [8080],
+        "proyecto4-mlflow": [32000],
+        "proyecto4-streamlit": [8501],
+        "proyecto4-inference-api": [8989],
+        "proyecto4-grafana": [3000],
+        "proyecto4-kube-prometheus-prometheus": [9090],
+        "proyecto4-api-server": [8080],
     }
 
 
 def test_dev_node_ports_of_our_services():
-    services = {o["metadata"]["name"]: o["spec"] for o in render_chart(value_files=("values/dev.yaml",))
-                if o["kind"] == "Service" and o["spec"].get("type") == "NodePort"}
+    services = {
+        o["metadata"]["name"]: o["spec"]
+        for o in render_chart(value_files=("values/dev.yaml",))
+        if o["kind"] == "Service" and o["spec"].get("type") == "NodePort"
+    }
 
-    assert {n: s["ports"][0]["nodePort"] for n, s in services.items() if not n.endswith(("grafana", "prometheus", "api-server"))} == {
-        "proyecto4-mlflow": 32000, "proyecto4-streamlit": 8501, "proyecto4-inference-api": 8989}
+    assert {
+        n: s["ports"][0]["nodePort"]
+        for n, s in services.items()
+        if not n.endswith(("grafana", "prometheus", "api-server"))
+    } == {"proyecto4-mlflow": 32000, "proyecto4-streamlit": 8501, "proyecto4-inference-api": 8989}
 
 
-@pytest.mark.parametrize(("layer_name", "open_to_outside"), [("base", False), ("dev", True), ("prod", False)])
-def test_node_port_services_let_outside_clients_through_their_network_policy(layer_name, open_to_outside):
+@pytest.mark.parametrize(
+    ("layer_name", "open_to_outside"), [("base", False), ("dev", True), ("prod", False)]
+)
+def test_node_port_services_let_outside_clients_through_their_network_policy(
+    layer_name, open_to_outside
+):
     objects = render_chart(value_files=LAYERS[layer_name])
     for service in ("inference-api", "streamlit", "mlflow"):
-        sources = find(objects, "NetworkPolicy", f"proyecto4-{service}")["spec"]["ingress"][0]["from"]
+        sources = find(objects, "NetworkPolicy", f"proyecto4-{service}")["spec"]["ingress"][0][
+            "from"
+        ]
 
         assert ({"ipBlock": {"cidr": "0.0.0.0/0"}} in sources) is open_to_outside, service
 
@@ -258,10 +345,18 @@ def test_node_port_services_let_outside_clients_through_their_network_policy(lay
 def test_mlflow_accepts_the_host_headers_its_clients_send(layer_name):
     """MLflow 3 refuses unknown Host headers (fnmatch patterns in MLFLOW_SERVER_ALLOWED_HOSTS)."""
     objects = render_chart(value_files=LAYERS[layer_name])
-    patterns = find(objects, "ConfigMap", "proyecto4-mlflow")["data"]["MLFLOW_SERVER_ALLOWED_HOSTS"].split(",")
-    probe = find(objects, "Deployment", "proyecto4-mlflow")["spec"]["template"]["spec"]["containers"][0]["readinessProbe"]
+    patterns = find(objects, "ConfigMap", "proyecto4-mlflow")["data"][
+        "MLFLOW_SERVER_ALLOWED_HOSTS"
+    ].split(",")
+    probe = find(objects, "Deployment", "proyecto4-mlflow")["spec"]["template"]["spec"][
+        "containers"
+    ][0]["readinessProbe"]
     probe_host = probe["httpGet"]["httpHeaders"][0]["value"]
-    clients = ["proyecto4-mlflow:5000", "proyecto4-mlflow.proyecto4.svc.cluster.local:5000", probe_host]
+    clients = [
+        "proyecto4-mlflow:5000",
+        "proyecto4-mlflow.proyecto4.svc.cluster.local:5000",
+        probe_host,
+    ]
 
     for host in clients:
         assert any(fnmatch.fnmatch(host, p) if "*" in p else host == p for p in patterns), host
