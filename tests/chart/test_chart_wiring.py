@@ -360,3 +360,13 @@ def test_mlflow_accepts_the_host_headers_its_clients_send(layer_name):
 
     for host in clients:
         assert any(fnmatch.fnmatch(host, p) if "*" in p else host == p for p in patterns), host
+
+
+def test_the_airflow_database_created_at_first_start_is_the_one_airflow_uses():
+    values = yaml.safe_load((ROOT / "values.yaml").read_text())
+    script = values["postgresql"]["primary"]["initdb"]["scripts"]["create-airflow-db.sql"]
+
+    assert (
+        script
+        == f"CREATE DATABASE {values['platform']['airflowDatabase']['name']} OWNER {{{{ .Values.auth.username }}}};"
+    )
