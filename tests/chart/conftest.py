@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
-from chart_render import helm, real_deps_dir, render_with_sources
+from chart_render import helm, helm_bin, real_deps_dir, render_with_sources
 
 # Environment layers applied with -f on top of values.yaml.
 LAYERS = {"base": (), "dev": ("values/dev.yaml",), "prod": ("values/prod.yaml",)}
 # Templates the observability engineer owns; their tests cover them.
 MONITORING_PREFIX = "proyecto4/templates/monitoring-"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def helm_is_installed() -> None:
+    if not shutil.which(helm_bin()):
+        pytest.fail(f"no helm at {helm_bin()}: run ci/install-helm.sh (or set HELM_BIN)")
 
 
 @pytest.fixture(scope="session")
