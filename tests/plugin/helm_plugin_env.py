@@ -1,10 +1,12 @@
-"""Installing the plugin with a real helm into a throwaway Helm home, and reading its errors."""
+"""Helpers of the plugin tests: the plugin installed by a real helm into a throwaway Helm
+home, its error lines, and what the inference API serves."""
 
 import os
 import shutil
 import subprocess
 from pathlib import Path
 
+import httpx
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
@@ -60,3 +62,9 @@ class InstalledPlugin:
             timeout=300,
             check=False,
         )
+
+
+def served_version(api_url: str) -> str:
+    answer = httpx.get(f"{api_url}/model", timeout=30)
+    assert answer.status_code == 200, answer.text
+    return answer.json()["model_version"]

@@ -1,0 +1,156 @@
+"""Cluster mode end to end, with stand-ins for kubectl and helm (tests/plugin/standins/)
+that describe a release `r` and "port-forward" to the real inference API and MLflow."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from helm_plugin_env import REPO, plugin_errors, served_version
+from proyecto4_common.names import PRODUCTION_ALIAS
+
+STANDINS = REPO / "tests/plugin/standins"
+API_SELECTOR = {
+    "app.kubernetes.io/name": "inference-api",
+    "app.kubernetes.io/instance": "r",
+    "app.kubernetes.io/component": "server",
+}
+
+
+def labelled(kind, name, labels, **fields):
+    return {"kind": kind, "metadata": {"name": name, "labels": labels}, **fields}
+
+
+def api_pod(name):
+    return labelled(
+        "Pod",
+        name,
+        API_SELECTOR,
+        spec={"containers": [{"ports": [{"name": "http", "containerPort": 8989}]}]},
+        status={"conditions": [{"type": "Ready", "status": "True"}]},
+    )
+
+
+@pytest.fixture
+def cluster(tmp_path, api_url, trained_model):
+    """Release r in namespace team-a: two API pods, MLflow, a PostgreSQL not ready yet."""
+    api_port = api_url.rsplit(":", 1)[1]
+    mlflow_port = trained_model.tracking_uri.rsplit(":", 1)[1]
+    instance = {"app.kubernetes.io/instance": "r"}
+    objects = [
+        labelled(
+            "Service",
+            "r-inference-api",
+            {**API_SELECTOR},
+            spec={
+                "ports": [{"name": "http", "port": 8989, "targetPort": "http"}],
+                "selector": API_SELECTOR,
+            },
+        ),
+        labelled(
+            "Service",
+            "r-mlflow",
+            {**instance, "app.kubernetes.io/name": "mlflow"},
+            spec={"ports": [{"name": "http", "port": 5000}]},
+        ),
+        api_pod("r-inference-api-a"),
+        api_pod("r-inference-api-b"),
+        labelled(
+            "Deployment",
+            "r-inference-api",
+            instance,
+            spec={"replicas": 2},
+            status={"readyReplicas": 2},
+        ),
+        labelled("StatefulSet", "r-postgresql", instance, spec={"replicas": 1}, status={}),
+        labelled(
+            "Deployment",
+            "r-api-server",
+            {"release": "r", "component": "api-server"},
+            spec={"replicas": 1},
+            status={"readyReplicas": 1},
+        ),
+    ]
+    forwards = {
+        "svc/r-inference-api": api_port,
+        "svc/r-mlflow": mlflow_port,
+        "pod/r-inference-api-a": api_port,
+        "pod/r-inference-api-b": api_port,
+    }
+    (tmp_path / "cluster.json").write_text(json.dumps({"objects": objects, "forwards": forwards}))
+    return tmp_path
+
+
+@pytest.fixture
+def helm_proyecto4(cluster, model_copy):
+    """Runs the plugin as Helm runs it: namespace and context in HELM_* variables."""
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        env = {
+            **os.environ,
+            "PYTHONPATH": str(REPO / "plugin"),
+            "HELM_NAMESPACE": "team-a",
+            "HELM_KUBECONTEXT": "kind-x",
+            "HELM_BIN": str(STANDINS / "helm"),
+            "KUBECTL": str(STANDINS / "kubectl"),
+            "STANDIN_CLUSTER": str(cluster / "cluster.json"),
+            "STANDIN_LOG": str(cluster / "calls.log"),
+        }
+        command = [sys.executable, "-m", "proyecto4_plugin", *args, "--model-name", model_copy[0]]
+        return subprocess.run(
+            command, env=env, capture_output=True, text=True, timeout=120, check=False
+        )
+
+    return run
+
+
+def calls(cluster) -> list[str]:
+    return (cluster / "calls.log").read_text().splitlines()
+
+
+def test_status_lists_the_release_workloads_and_flags_what_is_not_ready(
+    helm_proyecto4, cluster, production_v1
+):
+    done = helm_proyecto4("status", "r", "--rate-window", "0")
+    assert done.returncode == 1, done.stderr
+    assert "release r (namespace team-a)" in done.stdout
+    assert "ready      Deployment r-inference-api: 2/2 ready" in done.stdout
+    assert "ready      Deployment r-api-server: 1/1 ready" in done.stdout
+    assert "NOT READY  StatefulSet r-postgresql: 0/1 ready" in done.stdout
+    assert f"production model: {production_v1[0]} v1" in done.stdout
+    assert "last DAG run: unknown (release r has no Airflow API server service" in done.stdout
+    assert "inference API: serves v1" in done.stdout
+
+
+def test_every_call_names_the_namespace_and_context_helm_handed_over(
+    helm_proyecto4, cluster, production_v1
+):
+    assert helm_proyecto4("smoke", "r").returncode == 0
+    made = calls(cluster)
+    assert made[0] == "status r --namespace team-a --kube-context kind-x"
+    assert all(line.startswith("--context kind-x --namespace team-a ") for line in made[1:]), made
+    assert (
+        "--context kind-x --namespace team-a port-forward --address 127.0.0.1 svc/r-inference-api :8989"
+        in made
+    )
+
+
+def test_promote_reloads_every_api_pod(helm_proyecto4, api_url, production_v1):
+    name, client = production_v1
+    done = helm_proyecto4("promote", "r", "--version", "2")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[1:] == [
+        "inference API pod r-inference-api-a now serves v2",
+        "inference API pod r-inference-api-b now serves v2",
+    ]
+    assert client.get_model_version_by_alias(name, PRODUCTION_ALIAS).version == "2"
+    assert served_version(api_url) == "2"
+
+
+def test_a_release_that_is_not_installed_is_one_line(helm_proyecto4):
+    done = helm_proyecto4("smoke", "other")
+    assert done.returncode == 1
+    assert plugin_errors(done.stderr) == [
+        "helm proyecto4 smoke: release other not found in namespace team-a"
+    ]
