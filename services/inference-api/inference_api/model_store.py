@@ -25,6 +25,7 @@ from proyecto4_common.names import FEATURE_SPEC_FILE
 
 from inference_api.drift import DriftWindow
 from inference_api.settings import ApiSettings
+from inference_api.single_row import SingleRowPredictor
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +59,7 @@ class LoadedModel:
 
     def __post_init__(self) -> None:
         self.encoder = RecordEncoder(self.spec)
+        self.predict_one = SingleRowPredictor(self.booster)
         self.feature_names = self.spec.names
         self.categories = (self.spec.category(0), self.spec.category(1))
 

@@ -64,6 +64,8 @@ def encode(model: LoadedModel, records: list, single: bool) -> np.ndarray:
 
 
 def probabilities(model: LoadedModel, matrix: np.ndarray) -> np.ndarray:
+    if len(matrix) == 1:
+        return np.array([model.predict_one(matrix[0])])
     # One thread: OpenMP wake-ups cost more than these trees, and the API scales by
     # workers and replicas instead.
     return model.booster.predict(matrix, num_threads=1)

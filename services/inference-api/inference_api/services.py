@@ -20,11 +20,13 @@ class Services:
     log_writer: InferenceLogWriter
 
 
-def get_services(request: Request) -> Services:
+# Dependencies are coroutines: FastAPI would run plain functions in its thread pool, a
+# thread hop that costs more than the whole one-row prediction.
+async def get_services(request: Request) -> Services:
     return request.app.state.services
 
 
-def get_model(request: Request) -> LoadedModel:
+async def get_model(request: Request) -> LoadedModel:
     holder = request.app.state.services.holder
     model = holder.current
     if model is None:
