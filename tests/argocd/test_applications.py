@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from chart_render import helm
 
 REPO = Path(__file__).resolve().parents[2]
 ARGOCD = REPO / "argocd"
@@ -115,3 +116,21 @@ def test_dev_syncs_before_prod(applications):
 def test_a_disabled_environment_has_no_application(render):
     apps = render(ARGOCD, "--set", "environments.prod.enabled=false")
     assert sorted(a["metadata"]["name"] for a in apps) == ["proyecto4", "proyecto4-dev"]
+
+
+@pytest.mark.parametrize(
+    "setting, path",
+    [
+        ("repoURL=", "/repoURL"),
+        ("syncPolicy.prune=yes", "/syncPolicy/prune"),
+        ("environments.prod.sync=1", "/environments/prod"),
+        ("environments.prod.server=http://cluster", "/environments/prod/server"),
+        ("environments.Prod.enabled=true", "/environments"),
+    ],
+)
+def test_a_bad_value_fails_with_the_path_of_the_mistake(setting, path):
+    done = helm("template", "proyecto4", str(ARGOCD), "--set", setting)
+    dotted = path.strip("/").replace("/", ".")  # Helm 3 names the path so, Helm 4 as /a/b
+    assert done.returncode != 0
+    assert "don't meet the specifications of the schema" in done.stderr, done.stderr
+    assert f"at '{path}" in done.stderr or f"- {dotted}" in done.stderr, done.stderr

@@ -8,9 +8,11 @@ stubs unless PROYECTO4_DEPS_DIR holds the real packages, see ci/package-real-dep
 from pathlib import Path
 
 import pytest
+import yaml
 from chart_render import render_chart
 
-ARGOCD = Path(__file__).resolve().parents[2] / "argocd"
+REPO = Path(__file__).resolve().parents[2]
+ARGOCD = REPO / "argocd"
 WAVE = "argocd.argoproj.io/sync-wave"
 ENVIRONMENT_APPS = ["proyecto4-dev", "proyecto4-prod"]
 
@@ -87,3 +89,17 @@ def test_migration_jobs_are_not_helm_hooks(rendered, app):
         and "argocd.argoproj.io/hook" not in annotations
     ]
     assert jobs and hooked == [], (jobs, hooked)
+
+
+def airflow_job(value_file: str, job: str) -> dict:
+    values = yaml.safe_load((REPO / value_file).read_text()) or {}
+    return (values.get("airflow") or {}).get(job) or {}
+
+
+@pytest.mark.parametrize("job", ["migrateDatabaseJob", "createUserJob"])
+@pytest.mark.parametrize("env", ["dev", "prod"])
+def test_airflow_jobs_never_use_helm_hooks(env, job):
+    # Argo CD would run them as PostSync hooks, after the pods that wait for them.
+    base = airflow_job("values.yaml", job).get("useHelmHooks", True)
+    effective = airflow_job(f"values/{env}.yaml", job).get("useHelmHooks", base)
+    assert effective is False
