@@ -27,3 +27,4 @@ def api(trained_model, log_db) -> Iterator[str]:
 def record(trained_model) -> dict:
     return trained_model.spec.example_record()
 
+

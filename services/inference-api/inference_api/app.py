@@ -24,15 +24,23 @@ from inference_api.routes import router
 from inference_api.services import Services
 from inference_api.settings import ApiSettings
 
-log = logging.getLogger(__name__)
-
-
 def _fail_fast_mlflow() -> None:
     # MLflow's client retries an unreachable server for minutes by default; a load
     # should fail in seconds and leave the retry to the watcher.
     os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "2")
     os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "30")
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+
+
+def _log_to_stderr() -> None:
+    # uvicorn configures only its own loggers; without this our INFO lines (model loads,
+    # inference_log recoveries) would be lost unless a log config says otherwise.
+    ours = logging.getLogger("inference_api")
+    if not ours.handlers and not logging.getLogger().handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(levelname)s:     %(name)s: %(message)s"))
+        ours.addHandler(handler)
+        ours.setLevel(logging.INFO)
 
 
 async def _keep_loaded(holder: ModelHolder, interval_s: float) -> None:
@@ -48,6 +56,7 @@ async def _keep_loaded(holder: ModelHolder, interval_s: float) -> None:
 async def lifespan(app: FastAPI):
     settings: ApiSettings = app.state.settings
     _fail_fast_mlflow()
+    _log_to_stderr()
     # The callbacks read `holder` and `writer`, built just below.
     metrics = ApiMetrics(
         psi=lambda: holder.current.drift.psi() if holder.current else {},

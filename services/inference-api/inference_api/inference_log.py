@@ -164,7 +164,7 @@ class InferenceLogWriter:
                 return False
             if self._failing:
                 self._failing = False
-                log.warning("inference_log writes work again")
+                log.info("inference_log writes work again")
             with self._lock:
                 self.buffered -= len(rows)
             self._on_written(len(rows))
