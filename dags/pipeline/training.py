@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -101,13 +102,19 @@ def _search_space(trial: optuna.Trial) -> dict:
 class _ReportToTrial:
     """LightGBM callback: reports the validation score (higher is better) to Optuna each
     round and prunes hopeless trials. optuna-integration's callback cannot be used for
-    accuracy: LightGBM only has binary_error, whose direction is the opposite of the study's."""
+    accuracy: LightGBM only has binary_error, whose direction is the opposite of the study's.
 
-    def __init__(self, trial: optuna.Trial, objective: str):
+    It also ends a trial that is still running when the time budget is spent (Optuna's own
+    timeout only stops new trials from starting), except the first, so a model exists."""
+
+    def __init__(self, trial: optuna.Trial, objective: str, deadline: float):
         self.trial = trial
         self.metric = _LGB_METRIC[objective]
+        self.deadline = deadline
 
     def __call__(self, env: lgb.callback.CallbackEnv) -> None:
+        if self.trial.number > 0 and time.monotonic() > self.deadline:
+            raise optuna.TrialPruned(f"time budget spent at round {env.iteration}")
         for _, metric, value, _ in env.evaluation_result_list:
             if metric == self.metric:
                 score = 1 - value if metric == "binary_error" else value
@@ -126,6 +133,7 @@ def tune(settings: PipelineSettings, objective: str, splits: Splits, study_name:
                             free_raw_data=False)
     valid_set = lgb.Dataset(X["validation"].to_numpy(), y["validation"], reference=train_set)
     best: dict = {}
+    deadline = time.monotonic() + settings.optuna_timeout_s
 
     def run_trial(trial: optuna.Trial) -> float:
         params = {**_base_params(settings, objective), **_search_space(trial)}
@@ -136,7 +144,7 @@ def tune(settings: PipelineSettings, objective: str, splits: Splits, study_name:
             valid_sets=[valid_set],
             callbacks=[
                 lgb.early_stopping(EARLY_STOPPING_ROUNDS, verbose=False),
-                _ReportToTrial(trial, objective),
+                _ReportToTrial(trial, objective, deadline),
             ],
         )
         value = scores(booster, X["validation"], y["validation"])[objective]
