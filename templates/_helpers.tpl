@@ -45,6 +45,8 @@ metadata:
     {{- include "proyecto4.labels" .ctx | nindent 4 }}
   annotations:
     helm.sh/resource-policy: keep
+    # Argo CD: before the databases (-2) and migrations (-1) that read them.
+    argocd.argoproj.io/sync-wave: "-3"
 type: Opaque
 data:
   {{- range $key, $value := .data }}

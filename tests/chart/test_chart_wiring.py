@@ -370,3 +370,53 @@ def test_the_airflow_database_created_at_first_start_is_the_one_airflow_uses():
         script
         == f"CREATE DATABASE {values['platform']['airflowDatabase']['name']} OWNER {{{{ .Values.auth.username }}}};"
     )
+
+
+WAVE = "argocd.argoproj.io/sync-wave"
+
+
+def wave(obj: dict) -> int:
+    return int((obj["metadata"].get("annotations") or {}).get(WAVE, 0))
+
+
+def test_argocd_waves_order_our_objects():
+    """Secrets (-3) before databases (-2), the MLflow migration and what it mounts (-1), servers (0)."""
+    objects = render_chart()
+    mlflow = {
+        (o["kind"], o["metadata"]["name"]): wave(o)
+        for o in objects
+        if o["metadata"]["name"] == "proyecto4-mlflow"
+    }
+
+    assert {wave(o) for o in umbrella_secrets()} == {-3}
+    assert wave(find(objects, "Job", "proyecto4-mlflow-db-migrate")) == -1
+    assert mlflow == {
+        ("ConfigMap", "proyecto4-mlflow"): -1,
+        ("ServiceAccount", "proyecto4-mlflow"): -1,
+        ("Deployment", "proyecto4-mlflow"): 0,
+        ("Service", "proyecto4-mlflow"): 0,
+        ("NetworkPolicy", "proyecto4-mlflow"): 0,
+    }
+
+
+@needs_real_deps
+def test_argocd_waves_order_the_dependencies():
+    objects = dependency_objects()
+    servers = {
+        wave(o)
+        for o in objects
+        if o["kind"] in ("StatefulSet", "Deployment")
+        and o["metadata"]["name"] in ("proyecto4-postgresql", "proyecto4-mysql", "proyecto4-minio")
+    }
+    migration = find(objects, "Job", "proyecto4-run-airflow-migrations")
+    needed_by_migration = [
+        find(objects, "ConfigMap", "proyecto4-config"),
+        find(
+            objects, "ServiceAccount", migration["spec"]["template"]["spec"]["serviceAccountName"]
+        ),
+    ]
+
+    assert servers == {-2}
+    assert wave(migration) == -1
+    assert [wave(o) for o in needed_by_migration] == [-1, -1]
+    assert wave(find(objects, "Deployment", "proyecto4-scheduler")) == 0

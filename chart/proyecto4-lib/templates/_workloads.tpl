@@ -32,6 +32,10 @@ metadata:
   namespace: {{ .Release.Namespace }}
   labels:
     {{- include "proyecto4-lib.labels" (dict "ctx" .) | nindent 4 }}
+  {{- with .Values.setupAnnotations }}
+  annotations:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
 data:
   {{- range $name, $value := .Values.env }}
   {{ $name }}: {{ tpl (toString $value) $ | quote }}
@@ -49,7 +53,7 @@ metadata:
   namespace: {{ .Release.Namespace }}
   labels:
     {{- include "proyecto4-lib.labels" (dict "ctx" .) | nindent 4 }}
-  {{- with $sa.annotations }}
+  {{- with merge (deepCopy ($sa.annotations | default dict)) (.Values.setupAnnotations | default dict) }}
   annotations:
     {{- toYaml . | nindent 4 }}
   {{- end }}
