@@ -138,3 +138,11 @@ def trained_model(postgres_session_db, data_source_url, mlflow_url, tmp_path_fac
         decision=decision,
         runs=runs,
     )
+
+
+def pytest_collection_modifyitems(items):
+    """Marks the tests that need the trained model, so that a second pass (Helm 3) can
+    leave them out instead of training again."""
+    for item in items:
+        if "trained_model" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.trained)
