@@ -2,17 +2,38 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import os
 
 from proyecto4_plugin.errors import PluginError
 from proyecto4_plugin.http import Service
+from proyecto4_plugin.kube import Cluster
 from proyecto4_plugin.names import DAG_ID
 
 
-def _token(airflow: Service) -> str:
-    """A JWT from /auth/token: with AIRFLOW_USERNAME/AIRFLOW_PASSWORD, else the all-admins
-    token that Airflow's simple auth manager hands out when configured to."""
+# The chart's create-user Job makes this user; its password is in the Secret named by the
+# release's value platform.airflowAdmin.secretName (key `password`).
+CHART_ADMIN_USER = "admin"
+
+
+def release_login(cluster: Cluster, release: str) -> tuple[str, str] | None:
+    """The Airflow admin login the chart generated for the release, if it has one."""
+    values = json.loads(cluster.run(cluster.helm("get", "values", release, "--all", "-o", "json")))
+    secret_name = ((values.get("platform") or {}).get("airflowAdmin") or {}).get("secretName")
+    if not secret_name:
+        return None
+    secret = cluster.get_json("get", "secret", secret_name)
+    encoded = (secret.get("data") or {}).get("password")
+    return (CHART_ADMIN_USER, base64.b64decode(encoded).decode()) if encoded else None
+
+
+def _token(airflow: Service, login: tuple[str, str] | None) -> str:
+    """A JWT from /auth/token: with AIRFLOW_USERNAME/AIRFLOW_PASSWORD, else the release's
+    admin login, else the all-admins token Airflow's simple auth manager can hand out."""
     user, password = os.environ.get("AIRFLOW_USERNAME"), os.environ.get("AIRFLOW_PASSWORD")
+    if not (user and password) and login:
+        user, password = login
     if user and password:
         body = airflow.json(
             "POST", "/auth/token", json={"username": user, "password": password}, expect=(200, 201)
@@ -22,20 +43,28 @@ def _token(airflow: Service) -> str:
     return body["access_token"]
 
 
-def last_dag_run(airflow: Service) -> str:
+def last_dag_run(airflow: Service, login: tuple[str, str] | None = None) -> str:
     """One line about the DAG's latest run, or why it is unknown."""
     try:
-        headers = {"Authorization": f"Bearer {_token(airflow)}"}
-        runs = airflow.json(
+        headers = {"Authorization": f"Bearer {_token(airflow, login)}"}
+        response = airflow.call(
             "GET",
             f"/api/v2/dags/{DAG_ID}/dagRuns",
             params={"order_by": "-run_after", "limit": 1},
             headers=headers,
-        )["dag_runs"]
+            expect=(200, 404),
+        )
     except PluginError as exc:
         return f"unknown ({exc})"
+    if response.status_code == 404:
+        return f"unknown (Airflow has no DAG {DAG_ID})"
+    runs = response.json()["dag_runs"]
     if not runs:
         return f"{DAG_ID} has not run yet"
     run = runs[0]
-    ended = f", ended {run['end_date']}" if run.get("end_date") else ""
-    return f"{run['dag_run_id']} {run['state']}, started {run.get('start_date')}{ended}"
+    times = [
+        f"{label} {run[key]}"
+        for label, key in (("started", "start_date"), ("ended", "end_date"))
+        if run.get(key)
+    ]
+    return ", ".join([f"{run['dag_run_id']} {run['state']}", *times])

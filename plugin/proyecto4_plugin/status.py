@@ -6,7 +6,7 @@ import time
 from datetime import datetime, timezone
 
 from proyecto4_plugin import release as parts
-from proyecto4_plugin.airflow import last_dag_run
+from proyecto4_plugin.airflow import last_dag_run, release_login
 from proyecto4_plugin.endpoints import Endpoints
 from proyecto4_plugin.errors import PluginError
 from proyecto4_plugin.inference_api import InferenceApi, metric_total, served_version
@@ -84,7 +84,11 @@ def dag_run_line(endpoints: Endpoints) -> str:
     if not (endpoints.targets.airflow_url or endpoints.cluster_mode):
         return "last DAG run: not checked (give --airflow-url)"
     try:
-        return f"last DAG run: {last_dag_run(endpoints.service('airflow'))}"
+        airflow = endpoints.service("airflow")
+        login = None
+        if not endpoints.targets.airflow_url:
+            login = release_login(endpoints.cluster, endpoints.release())
+        return f"last DAG run: {last_dag_run(airflow, login)}"
     except PluginError as exc:
         return f"last DAG run: unknown ({exc})"
 

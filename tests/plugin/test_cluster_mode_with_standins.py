@@ -1,6 +1,7 @@
 """Cluster mode end to end, with stand-ins for kubectl and helm (tests/plugin/standins/)
 that describe a release `r` and "port-forward" to the real inference API and MLflow."""
 
+import base64
 import json
 import os
 import subprocess
@@ -9,6 +10,7 @@ import sys
 import pytest
 from helm_plugin_env import REPO, plugin_errors, served_version
 from proyecto4_common.names import PRODUCTION_ALIAS
+from servers import free_port
 
 STANDINS = REPO / "tests/plugin/standins"
 API_SELECTOR = {
@@ -65,6 +67,17 @@ def cluster(tmp_path, api_url, trained_model):
         ),
         labelled("StatefulSet", "r-postgresql", instance, spec={"replicas": 1}, status={}),
         labelled(
+            "Service",
+            "r-api-server",
+            {"release": "r", "component": "api-server"},
+            spec={"ports": [{"name": "airflow-ui", "port": 8080}]},
+        ),
+        {
+            "kind": "Secret",
+            "metadata": {"name": "proyecto4-airflow-admin"},
+            "data": {"password": base64.b64encode(b"s3cret").decode()},
+        },
+        labelled(
             "Deployment",
             "r-api-server",
             {"release": "r", "component": "api-server"},
@@ -77,8 +90,12 @@ def cluster(tmp_path, api_url, trained_model):
         "svc/r-mlflow": mlflow_port,
         "pod/r-inference-api-a": api_port,
         "pod/r-inference-api-b": api_port,
+        # Nothing answers there: the plugin logs in to Airflow and finds it down.
+        "svc/r-api-server": free_port(),
     }
-    (tmp_path / "cluster.json").write_text(json.dumps({"objects": objects, "forwards": forwards}))
+    values = {"platform": {"airflowAdmin": {"secretName": "proyecto4-airflow-admin"}}}
+    cluster = {"objects": objects, "forwards": forwards, "values": values}
+    (tmp_path / "cluster.json").write_text(json.dumps(cluster))
     return tmp_path
 
 
@@ -119,7 +136,10 @@ def test_status_lists_the_release_workloads_and_flags_what_is_not_ready(
     assert "ready      Deployment r-api-server: 1/1 ready" in done.stdout
     assert "NOT READY  StatefulSet r-postgresql: 0/1 ready" in done.stdout
     assert f"production model: {production_v1[0]} v1" in done.stdout
-    assert "last DAG run: unknown (release r has no Airflow API server service" in done.stdout
+    assert (
+        "last DAG run: unknown (Airflow API server is not reachable at http://127.0.0.1:"
+        in done.stdout
+    )
     assert "inference API: serves v1" in done.stdout
 
 
@@ -153,4 +173,18 @@ def test_a_release_that_is_not_installed_is_one_line(helm_proyecto4):
     assert done.returncode == 1
     assert plugin_errors(done.stderr) == [
         "helm proyecto4 smoke: release other not found in namespace team-a"
+    ]
+
+
+def test_status_logs_in_to_airflow_with_the_admin_secret_of_the_release(cluster, monkeypatch):
+    from proyecto4_plugin.airflow import release_login
+    from proyecto4_plugin.kube import Cluster
+
+    monkeypatch.setenv("STANDIN_CLUSTER", str(cluster / "cluster.json"))
+    monkeypatch.setenv("STANDIN_LOG", str(cluster / "calls.log"))
+    standins = Cluster("team-a", "kind-x", str(STANDINS / "helm"), str(STANDINS / "kubectl"))
+    assert release_login(standins, "r") == ("admin", "s3cret")
+    assert calls(cluster) == [
+        "get values r --all -o json --namespace team-a --kube-context kind-x",
+        "--context kind-x --namespace team-a get secret proyecto4-airflow-admin -o json",
     ]
