@@ -20,6 +20,10 @@ syncOptions:
   - PruneLast=true
   # Big CRDs and ConfigMaps (Grafana dashboards) exceed client-side apply's annotation limit.
   - ServerSideApply=true
+  {{- if .keepSecretData }}
+  # Syncs keep the live value of what ignoreDifferences names (the Secrets' data).
+  - RespectIgnoreDifferences=true
+  {{- end }}
 retry:
   limit: {{ $policy.retryLimit }}
   backoff:

@@ -134,3 +134,22 @@ def test_a_bad_value_fails_with_the_path_of_the_mistake(setting, path):
     assert done.returncode != 0
     assert "don't meet the specifications of the schema" in done.stderr, done.stderr
     assert f"at '{path}" in done.stderr or f"- {dotted}" in done.stderr, done.stderr
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_generated_secrets_are_created_once_and_never_rewritten(applications, env):
+    # The chart draws new passwords at each `helm template`; Argo CD must keep the live ones.
+    spec = applications[f"proyecto4-{env}"]["spec"]
+    assert spec["ignoreDifferences"] == [{"group": "", "kind": "Secret", "jsonPointers": ["/data"]}]
+    assert "RespectIgnoreDifferences=true" in spec["syncPolicy"]["syncOptions"]
+
+
+def test_secret_data_follows_git_when_secrets_come_from_elsewhere(render):
+    apps = render(ARGOCD, "--set", "keepSecretData=false")
+    kept = [
+        a["metadata"]["name"]
+        for a in apps
+        if "ignoreDifferences" in a["spec"]
+        or "RespectIgnoreDifferences=true" in a["spec"]["syncPolicy"]["syncOptions"]
+    ]
+    assert kept == []
