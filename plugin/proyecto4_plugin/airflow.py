@@ -11,7 +11,6 @@ from proyecto4_plugin.http import Service
 from proyecto4_plugin.kube import Cluster
 from proyecto4_plugin.names import DAG_ID
 
-
 # The chart's create-user Job makes this user; its password is in the Secret named by the
 # release's value platform.airflowAdmin.secretName (key `password`).
 CHART_ADMIN_USER = "admin"
