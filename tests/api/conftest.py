@@ -26,5 +26,3 @@ def api(trained_model, log_db) -> Iterator[str]:
 @pytest.fixture
 def record(trained_model) -> dict:
     return trained_model.spec.example_record()
-
-

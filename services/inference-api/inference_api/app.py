@@ -24,6 +24,7 @@ from inference_api.routes import router
 from inference_api.services import Services
 from inference_api.settings import ApiSettings
 
+
 def _fail_fast_mlflow() -> None:
     # MLflow's client retries an unreachable server for minutes by default; a load
     # should fail in seconds and leave the retry to the watcher.
