@@ -70,6 +70,9 @@ def register_champion(settings: PipelineSettings, candidates: list[dict]) -> dic
     winner = decision["candidate_version"]
     if decision["promoted"]:
         client.set_registered_model_alias(MODEL_NAME, PRODUCTION_ALIAS, winner)
+        if decision["previous_version"]:
+            # The chain `helm proyecto4 rollback` follows back.
+            client.set_model_version_tag(MODEL_NAME, winner, "previous_production", decision["previous_version"])
     client.set_model_version_tag(
         MODEL_NAME, winner, "promotion", ("promoted: " if decision["promoted"] else "kept out: ") + decision["reason"]
     )
