@@ -84,13 +84,16 @@ def wrk(name: str, url: str, body: bytes, connections: int, seconds: int, rows: 
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     if bad or "Socket errors" in out:
         raise SystemExit(f"{name}: failed requests during the run:\n{out}")
-    return Result(
-        name,
-        float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
-        _ms(re.search(r"50%\s+(\S+)", out).group(1)),
-        _ms(re.search(r"99%\s+(\S+)", out).group(1)),
-        rows,
-    )
+    try:
+        return Result(
+            name,
+            float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+            _ms(re.search(r"^\s+50%\s+(\S+)", out, re.MULTILINE).group(1)),
+            _ms(re.search(r"^\s+99%\s+(\S+)", out, re.MULTILINE).group(1)),
+            rows,
+        )
+    except (AttributeError, KeyError) as exc:
+        raise SystemExit(f"{name}: cannot read wrk's output ({exc}):\n{out}") from None
 
 
 def mlflow_body(url: str, spec, record: dict) -> bytes:

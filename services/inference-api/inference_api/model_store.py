@@ -149,15 +149,18 @@ class ModelStore:
         if not isinstance(booster, lightgbm.Booster):
             raise ModelUnusable(f"{what} is a {type(booster).__name__}, not a lightgbm.Booster")
         _check_fits(booster, spec, what)
-        loaded = LoadedModel(
-            name=name,
-            version=number,
-            run_id=run_id,
-            source=source,
-            booster=booster,
-            spec=spec,
-            drift=DriftWindow(spec, self.settings.drift_window, self.settings.drift_min_rows),
-        )
+        try:
+            loaded = LoadedModel(
+                name=name,
+                version=number,
+                run_id=run_id,
+                source=source,
+                booster=booster,
+                spec=spec,
+                drift=DriftWindow(spec, self.settings.drift_window, self.settings.drift_min_rows),
+            )
+        except Exception as exc:  # whatever the booster or the spec trips on
+            raise ModelUnusable(f"{what} cannot serve: {type(exc).__name__}: {exc}") from exc
         log.info("loaded %s (%s) in %.2f s", what, source, time.perf_counter() - started)
         return loaded
 
@@ -209,3 +212,5 @@ class ModelHolder:
                 await self.load(None)
             except ModelLoadError:
                 pass  # logged and kept in last_error; the old model serves on
+            except Exception:  # the watcher must outlive any surprise
+                log.exception("alias check failed")
