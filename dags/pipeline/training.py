@@ -130,7 +130,9 @@ def tune(settings: PipelineSettings, objective: str, splits: Splits, study_name:
     X, y = splits.X, splits.y
     train_set = lgb.Dataset(X["train"].to_numpy(), y["train"], feature_name=list(FEATURES),
                             categorical_feature=[f.name for f in splits.spec.features if f.kind == "categorical"],
-                            free_raw_data=False)
+                            free_raw_data=False,
+                            # One Dataset serves every trial; trials change min_data_in_leaf.
+                            params={"feature_pre_filter": False})
     valid_set = lgb.Dataset(X["validation"].to_numpy(), y["validation"], reference=train_set)
     best: dict = {}
     deadline = time.monotonic() + settings.optuna_timeout_s
