@@ -128,3 +128,22 @@ def test_spec_round_trips_through_json(trained_model):
     spec = trained_model.spec
 
     assert FeatureSpec.from_json(spec.to_json()) == spec
+
+
+def test_tuning_explores_the_space_without_failed_trials(trained_model, tmp_path):
+    """Trials share one LightGBM Dataset while changing min_data_in_leaf and friends."""
+    import optuna
+
+    from pipeline.training import load_splits, tune
+    from trained import small_budget
+
+    settings = small_budget(
+        proyecto4_home=tmp_path, data_db_url=trained_model.data_db_url,
+        optuna_trials=12, lightgbm_max_rounds=20,
+    )
+    booster, params, study = tune(settings, "accuracy", load_splits(settings))
+
+    states = [t.state for t in study.trials]
+    assert len(states) == 12
+    assert optuna.trial.TrialState.FAIL not in states
+    assert booster.num_trees() > 0 and set(params) >= {"num_leaves", "min_data_in_leaf"}
