@@ -29,7 +29,7 @@ class ApiSettings(CommonSettings):
     # INSERT, longest wait before a partial batch is written, pause between retries.
     log_buffer_rows: int = _env("LOG_BUFFER_ROWS", 200_000, ge=1)
     log_batch_rows: int = _env("LOG_BATCH_ROWS", 5_000, ge=1)
-    log_flush_interval_s: float = _env("LOG_FLUSH_INTERVAL_S", 0.5, gt=0)
+    log_flush_interval_s: float = _env("LOG_FLUSH_INTERVAL_S", 0.2, gt=0)
     log_retry_interval_s: float = _env("LOG_RETRY_INTERVAL_S", 1.0, gt=0)
     # How long shutdown waits for buffered rows to reach the DB before counting them dropped.
     log_drain_timeout_s: float = _env("LOG_DRAIN_TIMEOUT_S", 10.0, ge=0)
