@@ -173,8 +173,14 @@ class RecordEncoder:
         if codes is not None:
             if not types <= _CATEGORY_TYPES:
                 return False
-            out[:] = [math.nan if v is None else codes.get(v, -1) for v in column]
-            return not (out == -1).any()
+            if type(None) in types:
+                out[:] = [math.nan if v is None else codes.get(v, -1) for v in column]
+                return not (out == -1).any()
+            try:
+                out[:] = list(map(codes.__getitem__, column))
+            except KeyError:  # an unknown category
+                return False
+            return True
         # bool is a subclass of int, but type() tells them apart.
         if not types <= _NUMBER_TYPES:
             return False
