@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from concurrent.futures import ThreadPoolExecutor
 from importlib import resources
 from pathlib import Path
 
@@ -42,28 +43,36 @@ def table_columns(engine: Engine, table: str) -> list[str]:
 
 def write_frame(conn: Connection, table: str, frame: pd.DataFrame, block_size: int) -> int:
     """Appends `frame` to `table` inside the caller's transaction, in blocks of rows."""
-    for start in range(0, len(frame), block_size):
-        block = frame.iloc[start : start + block_size]
-        if conn.dialect.name == "postgresql":
-            _copy_block(conn, table, block)
-        else:
-            _insert_block(conn, table, block)
+    starts = range(0, len(frame), block_size)
+    if conn.dialect.name == "postgresql":
+        rows = pa.Table.from_pandas(frame, preserve_index=False)
+        _copy_blocks(conn, table, list(frame.columns), [rows.slice(s, block_size) for s in starts])
+    else:
+        for start in starts:
+            _insert_block(conn, table, frame.iloc[start : start + block_size])
     return len(frame)
 
 
-def _copy_block(conn: Connection, table: str, block: pd.DataFrame) -> None:
+def _csv_bytes(block: pa.Table) -> bytes:
     # Arrow's CSV writer is several times faster than DataFrame.to_csv. It quotes every
     # string and leaves nulls as bare empty fields, which COPY ... FORMAT csv reads as NULL
     # (and "" as an empty string), so nothing is lost either way.
     out = pa.BufferOutputStream()
-    pa_csv.write_csv(
-        pa.Table.from_pandas(block, preserve_index=False), out, pa_csv.WriteOptions(include_header=False)
-    )
-    columns = ", ".join(f'"{c}"' for c in block.columns)
+    pa_csv.write_csv(block, out, pa_csv.WriteOptions(include_header=False))
+    return out.getvalue().to_pybytes()
+
+
+def _copy_blocks(conn: Connection, table: str, columns: list[str], blocks: list[pa.Table]) -> None:
+    """One COPY stream; the next block is encoded in a thread (Arrow releases the GIL)
+    while PostgreSQL parses the previous one."""
+    names = ", ".join(f'"{c}"' for c in columns)
     cursor = conn.connection.dbapi_connection.cursor()
     try:
-        with cursor.copy(f'COPY "{table}" ({columns}) FROM STDIN WITH (FORMAT csv)') as copy:
-            copy.write(out.getvalue().to_pybytes())
+        with ThreadPoolExecutor(max_workers=1) as encoder, cursor.copy(
+            f'COPY "{table}" ({names}) FROM STDIN WITH (FORMAT csv)'
+        ) as copy:
+            for data in encoder.map(_csv_bytes, blocks):
+                copy.write(data)
     finally:
         cursor.close()
 
