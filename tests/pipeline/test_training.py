@@ -107,7 +107,7 @@ def test_a_worse_model_never_takes_production(trained_model, tmp_path):
     client = MlflowClient(trained_model.tracking_uri)
     production = client.get_model_version_by_alias(MODEL_NAME, "production")
     current = client.get_run(production.run_id).data.metrics["test_auroc"]
-    worse_run = trained_model.runs[0]
+    worse_run = next(r for r in trained_model.runs if r["version"] != production.version)
     settings = small_budget(
         proyecto4_home=tmp_path, data_db_url=trained_model.data_db_url,
         mlflow_tracking_uri=trained_model.tracking_uri,
