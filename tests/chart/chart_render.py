@@ -220,3 +220,22 @@ def pod_specs(objects: list[dict]) -> list[tuple[str, dict]]:
         elif "template" in spec and "spec" in spec["template"]:
             specs.append((label, spec["template"]["spec"]))
     return specs
+
+
+# Environment layers applied with -f on top of values.yaml.
+LAYERS = {"base": (), "dev": ("values/dev.yaml",), "prod": ("values/prod.yaml",)}
+# Templates the observability engineer owns; their tests cover them.
+MONITORING_PREFIX = "proyecto4/templates/monitoring-"
+
+
+def is_ours(source: str) -> bool:
+    """Rendered by the umbrella's or an in-repo subchart's templates (not a dependency's)."""
+    ours = (
+        "proyecto4/templates/",
+        "proyecto4/charts/inference-api/",
+        "proyecto4/charts/streamlit/",
+        "proyecto4/charts/locust/",
+        "proyecto4/charts/mlflow/",
+        "proyecto4/charts/data-source/",
+    )
+    return source.startswith(ours) and not source.startswith(MONITORING_PREFIX)

@@ -5,12 +5,10 @@ from __future__ import annotations
 import shutil
 
 import pytest
-from chart_render import helm, helm_bin, real_deps_dir, render_with_sources
 
-# Environment layers applied with -f on top of values.yaml.
-LAYERS = {"base": (), "dev": ("values/dev.yaml",), "prod": ("values/prod.yaml",)}
-# Templates the observability engineer owns; their tests cover them.
-MONITORING_PREFIX = "proyecto4/templates/monitoring-"
+# Shared names live in chart_render: test modules cannot import them from conftest (every
+# test folder has a conftest.py, and which one "conftest" means depends on collection order).
+from chart_render import LAYERS, helm, helm_bin, is_ours, real_deps_dir, render_with_sources
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -28,19 +26,6 @@ def helm_major() -> int:
 @pytest.fixture(scope="session")
 def with_real_deps() -> bool:
     return real_deps_dir() is not None
-
-
-def is_ours(source: str) -> bool:
-    """Rendered by the umbrella's or an in-repo subchart's templates (not a dependency's)."""
-    ours = (
-        "proyecto4/templates/",
-        "proyecto4/charts/inference-api/",
-        "proyecto4/charts/streamlit/",
-        "proyecto4/charts/locust/",
-        "proyecto4/charts/mlflow/",
-        "proyecto4/charts/data-source/",
-    )
-    return source.startswith(ours) and not source.startswith(MONITORING_PREFIX)
 
 
 @pytest.fixture(scope="session", params=sorted(LAYERS))

@@ -9,8 +9,7 @@ import sys
 
 import pytest
 import yaml
-from chart_render import ROOT, copy_chart, helm, prepared_chart
-from conftest import LAYERS
+from chart_render import LAYERS, ROOT, copy_chart, helm, prepared_chart
 
 # Our own files, in KiB, compressed; the real dependencies add about 1.5 MiB.
 MAX_PACKAGE_KIB = {"stubs": 100, "real": 2500}

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import kubernetes_validate
 import pytest
-from chart_render import pod_specs
-from conftest import is_ours
+from chart_render import is_ours, pod_specs
 
 KUBERNETES_VERSION = "1.31.0"
 # Custom resources of the Prometheus Operator: no schema in kubernetes-validate.

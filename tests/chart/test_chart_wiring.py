@@ -10,8 +10,16 @@ from urllib.parse import urlsplit
 
 import pytest
 import yaml
-from chart_render import ROOT, find, pod_specs, real_deps_dir, render_chart, render_with_sources
-from conftest import LAYERS, is_ours
+from chart_render import (
+    LAYERS,
+    ROOT,
+    find,
+    is_ours,
+    pod_specs,
+    real_deps_dir,
+    render_chart,
+    render_with_sources,
+)
 from values_comments import uncommented_keys
 
 

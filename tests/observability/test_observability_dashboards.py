@@ -6,9 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import REPO
 from promql_walk import dashboard_queries, rule_queries, selectors
 from proyecto4_common import names
+from servers import REPO
 
 DASHBOARD_FILES = sorted(p.name for p in (REPO / "files" / "dashboards").glob("*.json"))
 DESIGN_QUERIES = [

@@ -4,7 +4,7 @@ and the scrape job the live test derives from it."""
 from __future__ import annotations
 
 import pytest
-from conftest import NAMESPACE, RELEASE
+from chart.chart_render import NAMESPACE, RELEASE
 from prometheus_server import scrape_config
 
 JOB = f"{RELEASE}-inference-api"
