@@ -1,6 +1,9 @@
 """Bounded headless runs against a real API that serves the trained model and logs to
 PostgreSQL: every request answered as expected, every served prediction logged."""
 
+import re
+
+import httpx
 import pytest
 from loadtest import run
 from loadtest.runner import read_totals
@@ -14,6 +17,12 @@ def predictions_served(by_name) -> int:
     """Records the API predicted: one per single request, BATCH per list request."""
     one, many = by_name["predict one"], by_name["predict list"]
     return (one.requests - one.failures) + (many.requests - many.failures) * BATCH
+
+
+def predictions_counted_by_api(url: str) -> int:
+    """Records the API itself says it predicted (predictions_total over both classes)."""
+    text = httpx.get(f"{url}/metrics").text
+    return int(sum(float(v) for v in re.findall(r"^predictions_total\{[^}]*\} (\S+)$", text, re.M)))
 
 
 @pytest.mark.parametrize("workers", [0, 2], ids=["local", "master-and-2-workers"])
@@ -35,7 +44,12 @@ def test_bounded_run_has_no_failures_and_logs_every_prediction(served_api, tmp_p
     assert by_name["predict one"].requests > 0
     assert by_name["predict list"].requests > 0
     assert by_name["predict invalid"].requests > 0
-    assert served_api.logged_rows() == predictions_served(by_name)
+    # Every prediction the API served is logged. Locust's own count can fall short of the
+    # API's by a request its client retried after a dropped connection (the server had
+    # answered the first attempt), so it bounds the API's count from below.
+    served = predictions_counted_by_api(served_api.url)
+    assert served_api.logged_rows() == served
+    assert predictions_served(by_name) <= served
 
 
 def test_a_broken_p95_limit_fails_the_run(served_api, tmp_path, capfd):
