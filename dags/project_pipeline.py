@@ -19,7 +19,6 @@ import os
 from datetime import date, datetime, timedelta
 
 from airflow.sdk import Param, dag, get_current_context, task
-
 from proyecto4_common.names import DAG_ID
 
 

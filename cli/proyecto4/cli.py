@@ -9,19 +9,17 @@ import sys
 import time
 from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
-from rich.console import Console
-
 from proyecto4_common.names import PORTS
+from rich.console import Console
 
 app = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False)
 pipeline_app = typer.Typer(help="The Airflow pipeline, run locally with the real DAG.", no_args_is_help=True)
 app.add_typer(pipeline_app, name="pipeline")
 console = Console(stderr=True)
 
-COMPONENTS = ("api", "ui", "mlflow", "data-source")
 DEFAULT_DEMO_UNTIL = date(2013, 3, 31)
 
 
@@ -31,7 +29,7 @@ def _settings():
     return PipelineSettings()
 
 
-def _parse_date(value: Optional[str], option: str) -> Optional[date]:
+def _parse_date(value: str | None, option: str) -> date | None:
     if value is None:
         return None
     try:
@@ -58,8 +56,8 @@ def _data_source_for(settings):
 
 @pipeline_app.command("run")
 def pipeline_run(
-    until: Annotated[Optional[str], typer.Option(help="Ingest up to this day (YYYY-MM-DD)")] = None,
-    start: Annotated[Optional[str], typer.Option(help="Re-ingest from this day instead of the watermark")] = None,
+    until: Annotated[str | None, typer.Option(help="Ingest up to this day (YYYY-MM-DD)")] = None,
+    start: Annotated[str | None, typer.Option(help="Re-ingest from this day instead of the watermark")] = None,
 ) -> None:
     """Runs project_pipeline once, in this process, and reports what it did."""
     from proyecto4 import local_airflow
@@ -82,14 +80,14 @@ def pipeline_run(
 @app.command()
 def serve(
     component: Annotated[str, typer.Argument(help="api | ui | mlflow | data-source")],
-    port: Annotated[Optional[int], typer.Option(help="Port to listen on")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on")] = None,
     host: Annotated[str, typer.Option(help="Address to bind")] = "127.0.0.1",
 ) -> None:
     """Serves one component in the foreground until Ctrl-C."""
-    from proyecto4.processes import server_command
+    from proyecto4.processes import HEALTH_PATHS, server_command
 
-    if component not in COMPONENTS:
-        raise typer.BadParameter(f"choose one of {', '.join(COMPONENTS)}", param_hint="COMPONENT")
+    if component not in HEALTH_PATHS:
+        raise typer.BadParameter(f"choose one of {', '.join(HEALTH_PATHS)}", param_hint="COMPONENT")
     settings = _settings()
     settings.ensure_home()
     command = server_command(component, host, port or PORTS[component], settings)
@@ -100,7 +98,7 @@ def serve(
 
 @app.command()
 def loadtest(
-    host: Annotated[Optional[str], typer.Option(help="API base URL (default INFERENCE_API_URL)")] = None,
+    host: Annotated[str | None, typer.Option(help="API base URL (default INFERENCE_API_URL)")] = None,
     users: Annotated[int, typer.Option(help="Concurrent users")] = 10,
     spawn_rate: Annotated[float, typer.Option(help="Users started per second")] = 5,
     run_time: Annotated[str, typer.Option(help="Duration, e.g. 30s or 2m")] = "30s",

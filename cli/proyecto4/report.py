@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from sqlalchemy import inspect, text
-
 from proyecto4_common.names import (
     CLEAN_TABLE,
     MODEL_NAME,
@@ -14,6 +12,7 @@ from proyecto4_common.names import (
     RAW_TABLE,
     RUN_METRICS,
 )
+from sqlalchemy import inspect, text
 
 
 @dataclass
@@ -43,7 +42,6 @@ class PipelineSummary:
 def pipeline_summary(settings) -> PipelineSummary:
     from mlflow import MlflowClient
     from mlflow.exceptions import MlflowException
-
     from pipeline.db import make_engine
 
     summary = PipelineSummary()

@@ -8,10 +8,9 @@ the column order of the model.
 
 from __future__ import annotations
 
-import json
 import math
 from operator import itemgetter
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, Field
@@ -54,7 +53,7 @@ class CategoricalFeature(BaseModel):
     reference: Reference | None = None
 
 
-Feature = Annotated[Union[NumericFeature, CategoricalFeature], Field(discriminator="kind")]
+Feature = Annotated[NumericFeature | CategoricalFeature, Field(discriminator="kind")]
 
 
 class RecordError(ValueError):
@@ -73,11 +72,11 @@ class FeatureSpec(BaseModel):
         return self.model_dump_json(indent=2)
 
     @classmethod
-    def from_json(cls, text: str | bytes) -> "FeatureSpec":
+    def from_json(cls, text: str | bytes) -> FeatureSpec:
         return cls.model_validate_json(text)
 
     @classmethod
-    def load(cls, path) -> "FeatureSpec":
+    def load(cls, path) -> FeatureSpec:
         with open(path, "rb") as fh:
             return cls.from_json(fh.read())
 
@@ -107,7 +106,7 @@ class FeatureSpec(BaseModel):
         return record
 
     # -- request encoding (hot path of the API: plain Python, no pandas) ---------------
-    def encoder(self) -> "RecordEncoder":
+    def encoder(self) -> RecordEncoder:
         return RecordEncoder(self)
 
 

@@ -31,7 +31,7 @@ class CommonSettings(BaseSettings):
     inference_api_url: str = f"http://127.0.0.1:{PORTS['api']}"
 
     @model_validator(mode="after")
-    def _embedded_defaults(self) -> "CommonSettings":
+    def _embedded_defaults(self) -> CommonSettings:
         home = self.proyecto4_home.expanduser().resolve()
         self.proyecto4_home = home
         if not self.data_db_url:

@@ -5,16 +5,16 @@ the model version (visible in MLflow) and as a row of the promotion ledger (data
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
+from proyecto4_common.names import MODEL_NAME, PRODUCTION_ALIAS, RUN_METRICS
+from proyecto4_common.tables import metadata, promotion_ledger
 
 from pipeline.db import make_engine
 from pipeline.settings import PipelineSettings
 from pipeline.tracking import use_tracking
-from proyecto4_common.names import MODEL_NAME, PRODUCTION_ALIAS, RUN_METRICS
-from proyecto4_common.tables import metadata, promotion_ledger
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +66,7 @@ def decide(
 def register_champion(settings: PipelineSettings, candidates: list[dict]) -> dict:
     client = use_tracking(settings)
     decision = decide(candidates, current_production(client), settings.promotion_metric)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     winner = decision["candidate_version"]
     if decision["promoted"]:
         client.set_registered_model_alias(MODEL_NAME, PRODUCTION_ALIAS, winner)

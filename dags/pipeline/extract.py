@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import logging
 import math
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 
 import httpx
 import orjson
 import pandas as pd
+from proyecto4_common.names import INGESTION_LEDGER_TABLE, RAW_TABLE
 from sqlalchemy import Engine, bindparam, text
 from tenacity import (
     retry,
@@ -26,7 +27,6 @@ from tenacity import (
 
 from pipeline.db import make_engine, run_sql_file, table_columns, write_frame
 from pipeline.settings import PipelineSettings
-from proyecto4_common.names import INGESTION_LEDGER_TABLE, RAW_TABLE
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,6 @@ class IngestReport:
     last_date: str | None = None
     days: int = 0
     rows: int = 0
-    per_day: dict[str, int] = field(default_factory=dict)
 
     def as_dict(self) -> dict:
         return {
@@ -203,7 +202,7 @@ def _write_days(
     engine: Engine, group: int, batches: list[tuple[date, pd.DataFrame]], block_size: int
 ) -> None:
     days = [d.isoformat() for d, _ in batches]
-    ingested_at = datetime.now(timezone.utc).replace(tzinfo=None)
+    ingested_at = datetime.now(UTC).replace(tzinfo=None)
     frame = pd.concat([f for _, f in batches], ignore_index=True)
     delete_raw = text(
         f"DELETE FROM {RAW_TABLE} WHERE source_group = :g AND source_date IN :days"
@@ -259,7 +258,6 @@ def _flush(engine, group, pending, settings, report: IngestReport) -> None:
     _write_days(engine, group, pending, settings.pipeline_block_size)
     for day, frame in pending:
         iso = day.isoformat()
-        report.per_day[iso] = len(frame)
         report.first_date = report.first_date or iso
         report.last_date = iso
         report.days += 1

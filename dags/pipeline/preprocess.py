@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 
 import pandas as pd
+from proyecto4_common.names import CLEAN_TABLE, RAW_TABLE
 from sklearn.model_selection import train_test_split
 
 from pipeline.db import make_engine, replace_table
 from pipeline.features import TARGET, build_features
 from pipeline.settings import PipelineSettings
-from proyecto4_common.names import CLEAN_TABLE, RAW_TABLE
 
 log = logging.getLogger(__name__)
 

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from pydantic import Field
-
 from proyecto4_common.names import TEST_AUROC
 from proyecto4_common.settings import CommonSettings
+from pydantic import Field
 
 
 class PipelineSettings(CommonSettings):

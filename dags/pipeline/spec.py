@@ -4,6 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from proyecto4_common.feature_spec import (
+    CategoricalFeature,
+    FeatureSpec,
+    NumericFeature,
+    Reference,
+)
+from proyecto4_common.names import MODEL_NAME
 
 from pipeline.features import (
     CATEGORICAL_DESCRIPTIONS,
@@ -12,13 +19,6 @@ from pipeline.features import (
     NUMERIC_FEATURES,
     TARGET,
 )
-from proyecto4_common.feature_spec import (
-    CategoricalFeature,
-    FeatureSpec,
-    NumericFeature,
-    Reference,
-)
-from proyecto4_common.names import MODEL_NAME
 
 REFERENCE_BINS = 10
 

@@ -12,13 +12,6 @@ import lightgbm as lgb
 import numpy as np
 import optuna
 import pandas as pd
-from sklearn.metrics import roc_auc_score
-
-from pipeline.db import make_engine
-from pipeline.features import FEATURES, TARGET, encode
-from pipeline.settings import PipelineSettings
-from pipeline.spec import build_spec, categories_of
-from pipeline.tracking import use_tracking
 from proyecto4_common.feature_spec import FeatureSpec
 from proyecto4_common.names import (
     CLEAN_TABLE,
@@ -32,6 +25,13 @@ from proyecto4_common.names import (
     VAL_ACCURACY,
     VAL_AUROC,
 )
+from sklearn.metrics import roc_auc_score
+
+from pipeline.db import make_engine
+from pipeline.features import FEATURES, TARGET, encode
+from pipeline.settings import PipelineSettings
+from pipeline.spec import build_spec, categories_of
+from pipeline.tracking import use_tracking
 
 log = logging.getLogger(__name__)
 
