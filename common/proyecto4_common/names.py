@@ -55,4 +55,6 @@ MODEL_LOADED = "model_loaded"  # gauge: 1 when a model serves, else 0
 INFERENCE_LOG_ROWS_WRITTEN = "inference_log_rows_written_total"
 INFERENCE_LOG_ROWS_BUFFERED = "inference_log_rows_buffered"  # gauge
 INFERENCE_LOG_ROWS_DROPPED = "inference_log_rows_dropped_total"
+# Seconds requests spent waiting for room in a full inference_log buffer (DB slower than traffic).
+INFERENCE_LOG_WAIT_SECONDS = "inference_log_wait_seconds_total"
 FEATURE_DRIFT_PSI = "feature_drift_psi"  # gauge, label feature

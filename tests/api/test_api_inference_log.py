@@ -122,7 +122,7 @@ def test_a_full_buffer_drops_rows_counts_them_and_keeps_serving(
     trained_model, postgres_admin_url, record
 ):
     with database(postgres_admin_url) as db_url, running_api(
-        api_env(trained_model, db_url, log_buffer_rows=5)
+        api_env(trained_model, db_url, log_buffer_rows=5, max_records=5)
     ) as url:
         with unavailable(postgres_admin_url, db_url):
             statuses = [httpx.post(f"{url}/predict/", json=record).status_code for _ in range(8)]
@@ -133,3 +133,73 @@ def test_a_full_buffer_drops_rows_counts_them_and_keeps_serving(
         wait_until(lambda: metric(url, "inference_log_rows_written_total") == 5.0, 60,
                    "the 5 buffered rows written")
         assert log_rows(db_url) == 5
+
+
+@contextlib.contextmanager
+def table_locked(db_url: str):
+    """inference_log stays locked by another session: the DB is up, writes just wait."""
+    engine = sa.create_engine(db_url)
+    with engine.connect() as conn:
+        conn.execute(sa.text("LOCK TABLE inference_log IN ACCESS EXCLUSIVE MODE"))
+        try:
+            yield
+        finally:
+            conn.rollback()
+    engine.dispose()
+
+
+@contextlib.contextmanager
+def api_with_one_logged_row(trained_model, admin_url: str, record: dict, **settings):
+    """An API on a database of its own whose inference_log exists and holds one row."""
+    with database(admin_url) as db_url, running_api(
+        api_env(trained_model, db_url, **settings)
+    ) as url:
+        assert _serve(url, record) == 1
+        wait_until(lambda: metric(url, "inference_log_rows_written_total") == 1, 30,
+                   "the table created and the first row written")
+        yield url, db_url
+
+
+def test_a_slow_db_makes_requests_wait_for_room_and_loses_nothing(
+    trained_model, postgres_admin_url, record
+):
+    with api_with_one_logged_row(
+        trained_model, postgres_admin_url, record,
+        log_buffer_rows=20, max_records=20, log_max_wait_s=30,
+    ) as (url, db_url):
+        bodies = [[record] * 5] * 40
+        with ThreadPoolExecutor(4) as pool:
+            with table_locked(db_url):
+                answers = pool.map(lambda body: _serve(url, body), bodies)
+                wait_until(lambda: metric(url, "inference_log_rows_buffered") == 20, 30,
+                           "a full buffer")
+                # Requests now wait for room: none is answered while the table is locked.
+                answered = metric(url, "predict_requests_total", outcome="success")
+                threading.Event().wait(1.0)
+                assert metric(url, "predict_requests_total", outcome="success") == answered
+            served = 1 + sum(answers)
+
+        assert served == 1 + 200
+        wait_until(lambda: metric(url, "inference_log_rows_written_total") == served, 60,
+                   f"all {served} rows written")
+        assert metric(url, "inference_log_rows_dropped_total") == 0.0
+        assert metric(url, "inference_log_wait_seconds_total") > 1.0
+        assert log_rows(db_url) == served
+
+
+def test_requests_wait_at_most_the_limit_then_drop_and_count(
+    trained_model, postgres_admin_url, record
+):
+    with api_with_one_logged_row(
+        trained_model, postgres_admin_url, record,
+        log_buffer_rows=5, max_records=5, log_max_wait_s=0.3,
+    ) as (url, db_url):
+        with table_locked(db_url):
+            statuses = [httpx.post(f"{url}/predict/", json=record).status_code for _ in range(8)]
+
+            assert statuses == [200] * 8
+            assert metric(url, "inference_log_rows_dropped_total") == 3.0
+            assert metric(url, "inference_log_wait_seconds_total") >= 3 * 0.3
+        wait_until(lambda: metric(url, "inference_log_rows_written_total") == 6.0, 60,
+                   "the first row and the 5 buffered rows written")
+        assert log_rows(db_url) == 6

@@ -70,8 +70,10 @@ async def lifespan(app: FastAPI):
         batch_rows=settings.log_batch_rows,
         flush_interval_s=settings.log_flush_interval_s,
         retry_interval_s=settings.log_retry_interval_s,
+        max_wait_s=settings.log_max_wait_s,
         on_written=metrics.log_written.inc,
         on_dropped=metrics.log_dropped.inc,
+        on_waited=metrics.log_waited.inc,
     )
 
     def swapped_in(model) -> None:

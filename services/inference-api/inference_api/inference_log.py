@@ -3,10 +3,15 @@
 Requests hand their rows to a bounded in-memory buffer; one background thread writes them
 in batches. While the DB is down the rows wait and the thread retries; a request that finds
 the buffer full has its rows dropped, counted and logged. Nothing is lost silently.
+
+While the DB is up but slower than the requests, a request that finds the buffer full waits
+(up to `max_wait_s`) for room instead: clients slow down to what the DB can take rather
+than lose rows.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 import time
@@ -21,13 +26,18 @@ from proyecto4_common.tables import inference_log, metadata
 log = logging.getLogger(__name__)
 
 CONNECT_TIMEOUT_S = 5
+# How often a request waiting for room in a full buffer looks again.
+ROOM_POLL_S = 0.002
 
 
+# In the table's order, which is also the order of a compiled positional INSERT's parameters.
 COLUMNS = ("created_at", "features", "prediction", "probability", "model_name",
            "model_version", "latency_ms")
 # COPY, fed one text block per write: several times faster than INSERT, and the less
 # time this thread holds the GIL, the faster the API answers.
 COPY_SQL = f"COPY {inference_log.name} ({', '.join(COLUMNS)}) FROM STDIN"
+# Rows per write into a COPY: large enough that per-call overhead does not count.
+COPY_CHUNK_ROWS = 1_000
 
 
 def _copy_text(value: str) -> str:
@@ -63,11 +73,11 @@ class _Batch:
     def _rows(self):
         return zip(self.records, self.predictions, self.probabilities)
 
-    def as_dicts(self) -> list[dict]:
+    def as_tuples(self, created_at) -> list[tuple]:
+        """Rows in COLUMNS order, `created_at` already in the driver's form."""
         return [
-            dict(zip(COLUMNS, (self.created_at, orjson.dumps(record).decode(), prediction,
-                               probability, self.model_name, self.model_version,
-                               self.latency_ms)))
+            (created_at, orjson.dumps(record).decode(), prediction, probability,
+             self.model_name, self.model_version, self.latency_ms)
             for record, prediction, probability in self._rows()
         ]
 
@@ -82,9 +92,22 @@ class _Batch:
         )
 
 
+def _chunks(batches: list[_Batch], rows: int):
+    """Consecutive runs of batches holding at least `rows` rows (the last may hold fewer)."""
+    chunk, held = [], 0
+    for batch in batches:
+        chunk.append(batch)
+        held += len(batch)
+        if held >= rows:
+            yield chunk
+            chunk, held = [], 0
+    if chunk:
+        yield chunk
+
+
 class InferenceLogWriter:
     def __init__(self, url: str, *, capacity: int, batch_rows: int, flush_interval_s: float,
-                 retry_interval_s: float, on_written, on_dropped):
+                 retry_interval_s: float, max_wait_s: float, on_written, on_dropped, on_waited):
         # Fail fast while the DB is down: the writer retries on its own schedule. No
         # pre-ping: a dead pooled connection fails one write, which is retried anyway.
         connect_args = (
@@ -96,8 +119,11 @@ class InferenceLogWriter:
         self.batch_rows = batch_rows
         self.flush_interval_s = flush_interval_s
         self.retry_interval_s = retry_interval_s
+        self.max_wait_s = max_wait_s
         self._on_written = on_written
         self._on_dropped = on_dropped
+        self._on_waited = on_waited
+        self._insert_sql: str | None = None  # the INSERT of non-PostgreSQL DBs, compiled once
         self._pending: deque[_Batch] = deque()
         self._retry: list[_Batch] = []  # batches of a failed write, written first
         self.buffered = 0  # rows in _pending + _retry
@@ -111,23 +137,39 @@ class InferenceLogWriter:
         self._unreported_drops = 0
 
     # -- request side ------------------------------------------------------------------
-    def submit(self, records: Sequence, predictions, probabilities, model_name: str,
-               model_version: str, latency_ms: float) -> None:
-        n = len(records)
-        with self._lock:
-            dropped = self.buffered + n > self.capacity
-            if dropped:
-                self._unreported_drops += n  # logged by the writer thread, not per request
-            else:
-                self.buffered += n
-                self._pending.append(
-                    _Batch(records, predictions, probabilities, model_name, model_version,
-                           latency_ms)
-                )
-        if dropped:
-            self._on_dropped(n)
-        elif self.buffered >= self.batch_rows:
+    async def submit(self, records: Sequence, predictions, probabilities, model_name: str,
+                     model_version: str, latency_ms: float) -> None:
+        """Buffers the rows of one request; waits for room while the DB is only slow."""
+        batch = _Batch(records, predictions, probabilities, model_name, model_version,
+                       latency_ms)
+        if self._offer(batch):
+            return
+        started = time.monotonic()
+        waited = 0.0
+        # No wait while writes fail: the DB is down and serving goes on.
+        while not self._failing and waited < self.max_wait_s:
             self._wake.set()
+            await asyncio.sleep(ROOM_POLL_S)
+            waited = time.monotonic() - started
+            if self._offer(batch):
+                self._on_waited(waited)
+                return
+        if waited:
+            self._on_waited(waited)
+        with self._lock:
+            self._unreported_drops += len(batch)  # logged by the writer thread, not per request
+        self._on_dropped(len(batch))
+
+    def _offer(self, batch: _Batch) -> bool:
+        n = len(batch)
+        with self._lock:
+            if self.buffered + n > self.capacity:
+                return False
+            self.buffered += n
+            self._pending.append(batch)
+        if self.buffered >= self.batch_rows:
+            self._wake.set()
+        return True
 
     # -- writer thread -----------------------------------------------------------------
     def start(self) -> None:
@@ -165,11 +207,24 @@ class InferenceLogWriter:
                 self._table_ready = True
             if conn.dialect.name == "postgresql":
                 cursor = conn.connection.driver_connection.cursor()
+                # Written in chunks: PostgreSQL parses one while the next is built.
                 with cursor, cursor.copy(COPY_SQL) as copy:
-                    copy.write("".join(batch.as_copy_text() for batch in batches))
+                    for chunk in _chunks(batches, COPY_CHUNK_ROWS):
+                        copy.write("".join(batch.as_copy_text() for batch in chunk))
             else:
-                rows = [row for batch in batches for row in batch.as_dicts()]
-                conn.execute(inference_log.insert(), rows)
+                # The driver's executemany on plain tuples: SQLAlchemy's per-row parameter
+                # processing would cost several times the insert itself.
+                if self._insert_sql is None:
+                    insert = inference_log.insert().compile(dialect=conn.dialect,
+                                                            column_keys=list(COLUMNS))
+                    self._insert_sql = str(insert)
+                to_db = inference_log.c.created_at.type.bind_processor(conn.dialect)
+                rows = [row for batch in batches
+                        for row in batch.as_tuples(to_db(batch.created_at) if to_db
+                                                   else batch.created_at)]
+                if not conn.dialect.positional:
+                    rows = [dict(zip(COLUMNS, row)) for row in rows]
+                conn.exec_driver_sql(self._insert_sql, rows)
 
     def _flush(self) -> bool:
         """Writes batches until the buffer is empty (True) or a write fails (False)."""

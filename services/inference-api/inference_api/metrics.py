@@ -66,6 +66,10 @@ class ApiMetrics:
             names.INFERENCE_LOG_ROWS_DROPPED,
             "inference_log rows dropped (buffer full or shutdown with the DB down)", registry=r,
         )
+        self.log_waited = Counter(
+            names.INFERENCE_LOG_WAIT_SECONDS,
+            "Seconds requests waited for room in a full inference_log buffer", registry=r,
+        )
         Gauge(
             names.INFERENCE_LOG_ROWS_BUFFERED, "inference_log rows waiting to be written",
             registry=r,

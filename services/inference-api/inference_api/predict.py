@@ -77,6 +77,13 @@ def contributions(model: LoadedModel, matrix: np.ndarray) -> list[dict[str, floa
     return [dict(zip(keys, row)) for row in values.tolist()]
 
 
+def predict(model: LoadedModel, matrix: np.ndarray, with_contributions: bool
+            ) -> tuple[np.ndarray, list[dict[str, float]] | None]:
+    """Probabilities, and contributions when asked; safe to call from a worker thread."""
+    probs = probabilities(model, matrix)
+    return probs, contributions(model, matrix) if with_contributions else None
+
+
 def answer(model: LoadedModel, probs: np.ndarray, classes: np.ndarray, single: bool,
            contribs: list[dict[str, float]] | None) -> bytes:
     categories = model.categories

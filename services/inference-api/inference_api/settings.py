@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from proyecto4_common.names import MODEL_NAME, PRODUCTION_ALIAS
 from proyecto4_common.settings import CommonSettings
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
 
@@ -31,9 +31,22 @@ class ApiSettings(CommonSettings):
     log_batch_rows: int = _env("LOG_BATCH_ROWS", 5_000, ge=1)
     log_flush_interval_s: float = _env("LOG_FLUSH_INTERVAL_S", 0.2, gt=0)
     log_retry_interval_s: float = _env("LOG_RETRY_INTERVAL_S", 1.0, gt=0)
+    # How long a request waits for room in a full buffer while the DB is up but slower than
+    # the traffic (0: drop at once). While the DB is down nobody waits: serving goes on.
+    log_max_wait_s: float = _env("LOG_MAX_WAIT_S", 2.0, ge=0)
     # How long shutdown waits for buffered rows to reach the DB before counting them dropped.
     log_drain_timeout_s: float = _env("LOG_DRAIN_TIMEOUT_S", 10.0, ge=0)
     # Drift: PSI over the last `drift_window` served records, once at least
     # `drift_min_rows` were served (PSI on a handful of rows is noise).
     drift_window: int = _env("DRIFT_WINDOW", 5_000, ge=1)
     drift_min_rows: int = _env("DRIFT_MIN_ROWS", 100, ge=1)
+
+    @model_validator(mode="after")
+    def _largest_list_fits_the_log_buffer(self):
+        # Otherwise the rows of a largest list could never be buffered, only dropped.
+        if self.log_buffer_rows < self.max_records:
+            raise ValueError(
+                f"INFERENCE_API_LOG_BUFFER_ROWS ({self.log_buffer_rows}) must be at least "
+                f"INFERENCE_API_MAX_RECORDS ({self.max_records})"
+            )
+        return self
