@@ -9,11 +9,17 @@ One run, same machine, same registered model version (default: the `production` 
   - mlflow:   `mlflow models serve` (1 worker) on the same version, one record
   - api-list: our POST /predict/ with a list of 1,000 records, in rows/s
 Load comes from wrk (Debian package `wrk`): 1 thread, 8 connections (4 for the list).
+
+Every prediction is logged to inference_log as in a deployment: by default in a throwaway
+database on the PostgreSQL at 127.0.0.1:5432 (SQLite when none answers). A figure counts
+only if every served row reached the table: none dropped (the API slows down to what the
+DB takes rather than drop while the DB is up).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import re
 import shutil
@@ -24,11 +30,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import sqlalchemy as sa
 from fastapi import FastAPI, Response
 
 # The tests' helpers that start a server on a free port and wait until it answers.
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+TESTS = Path(__file__).resolve().parents[1] / "tests"
+sys.path[:0] = [str(TESTS), str(TESTS / "api")]
+from api_helpers import database, metric, wait_until
 from servers import BIN, free_port, running, uvicorn_app
+
+POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
 CONSTANT = b'{"probability":0.5,"prediction":1,"category":"delayed"}'
 
@@ -126,7 +137,8 @@ def main() -> None:
     parser.add_argument("--tracking-uri", default=CommonSettings().mlflow_tracking_uri)
     parser.add_argument("--version", help="model version (default: the production alias)")
     parser.add_argument("--duration", type=int, default=10, help="seconds per measurement")
-    parser.add_argument("--data-db-url", help="inference_log DB (default: a temporary SQLite)")
+    parser.add_argument("--data-db-url",
+                        help="inference_log DB (default: a throwaway PostgreSQL database)")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is needed: apt-get install wrk")
@@ -143,7 +155,6 @@ def main() -> None:
         one, many = json.dumps(record).encode(), json.dumps([record] * 1000).encode()
         env = {
             "MLFLOW_TRACKING_URI": args.tracking_uri,
-            "DATA_DB_URL": args.data_db_url or f"sqlite:///{tmp}/inference_log.db",
             "INFERENCE_API_WATCH_INTERVAL_S": "0",
         }
         print(f"model {MODEL_NAME} version {version}, {len(spec.features)} features, "
@@ -151,11 +162,16 @@ def main() -> None:
         results = []
         with uvicorn_app("benchmarks.api_throughput:floor_app") as url:
             results.append(wrk("floor", f"{url}/predict/", one, 8, args.duration))
-        with uvicorn_app("inference_api.app:create_app", env, health="/ready") as url:
+        with log_database(args.data_db_url, tmp) as env["DATA_DB_URL"], uvicorn_app(
+            "inference_api.app:create_app", env, health="/ready"
+        ) as url:
+            print(f"inference_log in {sa.make_url(env['DATA_DB_URL']).get_backend_name()}",
+                  flush=True)
             loaded = httpx.post(f"{url}/load_model/", json={"version": str(version)}, timeout=120)
             loaded.raise_for_status()
             results.append(wrk("api", f"{url}/predict/", one, 8, args.duration))
             results.append(wrk("api-list", f"{url}/predict/", many, 4, args.duration, 1000))
+            logged = all_rows_logged(url)
         port = free_port()
         serve = [str(BIN / "mlflow"), "models", "serve", "-m", f"models:/{MODEL_NAME}/{version}",
                  "--env-manager", "local", "-p", str(port), "-w", "1"]
@@ -164,10 +180,38 @@ def main() -> None:
             invocation = mlflow_body(mlflow_url, spec, record)
             results.append(wrk("mlflow", f"{mlflow_url}/invocations", invocation, 8,
                                args.duration))
-    report(results)
+    report(results, logged)
 
 
-def report(results: list[Result]) -> None:
+@contextlib.contextmanager
+def log_database(url: str | None, tmp: str):
+    if url:
+        yield url
+        return
+    try:
+        sa.create_engine(POSTGRES).connect().close()
+    except sa.exc.OperationalError:
+        print(f"no PostgreSQL at {POSTGRES}: inference_log goes to SQLite", flush=True)
+        yield f"sqlite:///{tmp}/inference_log.db"
+        return
+    with database(POSTGRES) as throwaway:
+        yield throwaway
+
+
+def all_rows_logged(url: str) -> bool:
+    """Waits for the buffer to drain; True when every served row is in inference_log."""
+    served = sum(metric(url, "predictions_total", predicted_class=c)
+                 for c in ("on time", "delayed"))
+    wait_until(lambda: metric(url, "inference_log_rows_buffered") == 0, 120, "the log drained")
+    written = metric(url, "inference_log_rows_written_total")
+    dropped = metric(url, "inference_log_rows_dropped_total")
+    waited = metric(url, "inference_log_wait_seconds_total")
+    print(f"inference_log: {served:,.0f} predictions served, {written:,.0f} rows written, "
+          f"{dropped:,.0f} dropped, requests waited {waited:.1f} s for the DB", flush=True)
+    return dropped == 0 and written == served
+
+
+def report(results: list[Result], logged: bool) -> None:
     by = {r.name: r for r in results}
     print(f"\n{'server':<10}{'requests/s':>12}{'rows/s':>12}{'p50 ms':>9}{'p99 ms':>9}")
     for r in results:
@@ -179,6 +223,7 @@ def report(results: list[Result]) -> None:
         ("api / floor >= 0.25", api.requests_per_s / floor.requests_per_s, 0.25),
         ("api p99 < 10 ms", api.p99_ms, 10),
         ("1,000-row list >= 100k rows/s", lists.rows_per_s, 100_000),
+        ("every served row logged", float(logged), 1),
     ]
     print()
     for name, value, limit in targets:

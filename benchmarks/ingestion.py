@@ -27,10 +27,10 @@ from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from pipeline.db import make_engine, run_sql_file, write_frame  # noqa: E402
-from pipeline.extract import ingest  # noqa: E402
-from pipeline.settings import PipelineSettings  # noqa: E402
-from servers import uvicorn_app  # noqa: E402
+from pipeline.db import make_engine, run_sql_file, write_frame
+from pipeline.extract import ingest
+from pipeline.settings import PipelineSettings
+from servers import uvicorn_app
 
 ADMIN = os.environ.get("BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 
