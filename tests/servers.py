@@ -5,8 +5,8 @@ from __future__ import annotations
 import contextlib
 import socket
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 from proyecto4.processes import running
 
@@ -24,7 +24,9 @@ def free_port() -> int:
 def uvicorn_app(factory: str, env: dict[str, str] | None = None, health: str = "/health") -> Iterator[str]:
     """Serves `module:factory` with uvicorn on a free port; yields its base URL."""
     port = free_port()
-    args = [str(BIN / "uvicorn"), factory, "--factory", "--host", "127.0.0.1", "--port", str(port)]
+    # No access log, as the API is deployed (and a quieter test log).
+    args = [str(BIN / "uvicorn"), factory, "--factory", "--host", "127.0.0.1", "--port", str(port),
+            "--no-access-log"]
     url = f"http://127.0.0.1:{port}"
     with running(args, url + health, env):
         yield url

@@ -26,7 +26,7 @@ def server_command(name: str, host: str, port: int, settings) -> list[str]:
     """The command line that serves one component."""
     if name == "api":
         return [str(BIN / "uvicorn"), "inference_api.app:create_app", "--factory",
-                "--host", host, "--port", str(port)]
+                "--host", host, "--port", str(port), "--no-access-log"]
     if name == "data-source":
         return [str(BIN / "uvicorn"), "data_source.app:create_app", "--factory",
                 "--host", host, "--port", str(port)]

@@ -63,12 +63,12 @@ def encode(model: LoadedModel, records: list, single: bool) -> np.ndarray:
         raise InvalidInput(422, str(exc)) from None
 
 
-def probabilities(model: LoadedModel, matrix: np.ndarray) -> np.ndarray:
+def probabilities(model: LoadedModel, matrix: np.ndarray) -> list[float]:
     if len(matrix) == 1:
-        return np.array([model.predict_one(matrix[0])])
+        return [model.predict_one(matrix[0])]
     # One thread: OpenMP wake-ups cost more than these trees, and the API scales by
     # workers and replicas instead.
-    return model.booster.predict(matrix, num_threads=1)
+    return model.booster.predict(matrix, num_threads=1).tolist()
 
 
 def contributions(model: LoadedModel, matrix: np.ndarray) -> list[dict[str, float]]:
@@ -78,18 +78,22 @@ def contributions(model: LoadedModel, matrix: np.ndarray) -> list[dict[str, floa
 
 
 def predict(model: LoadedModel, matrix: np.ndarray, with_contributions: bool
-            ) -> tuple[np.ndarray, list[dict[str, float]] | None]:
-    """Probabilities, and contributions when asked; safe to call from a worker thread."""
+            ) -> tuple[list[float], list[int], list[dict[str, float]] | None]:
+    """Probabilities, classes, and contributions when asked; safe in a worker thread.
+
+    Plain lists: numpy's per-call overhead outweighs the work for one row.
+    """
     probs = probabilities(model, matrix)
-    return probs, contributions(model, matrix) if with_contributions else None
+    classes = [1 if p >= 0.5 else 0 for p in probs]
+    return probs, classes, contributions(model, matrix) if with_contributions else None
 
 
-def answer(model: LoadedModel, probs: np.ndarray, classes: np.ndarray, single: bool,
+def answer(model: LoadedModel, probs: list[float], classes: list[int], single: bool,
            contribs: list[dict[str, float]] | None) -> bytes:
     categories = model.categories
     items = [
         {"probability": p, "prediction": c, "category": categories[c]}
-        for p, c in zip(probs.tolist(), classes.tolist())
+        for p, c in zip(probs, classes)
     ]
     if contribs is not None:
         for item, contrib in zip(items, contribs):
