@@ -37,9 +37,7 @@ from fastapi import FastAPI, Response
 TESTS = Path(__file__).resolve().parents[1] / "tests"
 sys.path[:0] = [str(TESTS), str(TESTS / "api")]
 from api_helpers import database, metric, wait_until
-from servers import BIN, free_port, running, uvicorn_app
-
-POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+from servers import BIN, POSTGRES_URL, db_answers, free_port, running, uvicorn_app
 
 CONSTANT = b'{"probability":0.5,"prediction":1,"category":"delayed"}'
 
@@ -188,13 +186,11 @@ def log_database(url: str | None, tmp: str):
     if url:
         yield url
         return
-    try:
-        sa.create_engine(POSTGRES).connect().close()
-    except sa.exc.OperationalError:
-        print(f"no PostgreSQL at {POSTGRES}: inference_log goes to SQLite", flush=True)
+    if not db_answers(POSTGRES_URL):
+        print(f"no PostgreSQL at {POSTGRES_URL}: inference_log goes to SQLite", flush=True)
         yield f"sqlite:///{tmp}/inference_log.db"
         return
-    with database(POSTGRES) as throwaway:
+    with database(POSTGRES_URL) as throwaway:
         yield throwaway
 
 

