@@ -17,6 +17,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import orjson
@@ -45,27 +46,17 @@ def _copy_text(value: str) -> str:
     return value.replace("\\", "\\\\") if "\\" in value else value
 
 
+@dataclass(slots=True)
 class _Batch:
     """The rows of one request: records are serialised to JSON by the writer, not the request."""
 
-    __slots__ = (
-        "created_at",
-        "latency_ms",
-        "model_name",
-        "model_version",
-        "predictions",
-        "probabilities",
-        "records",
-    )
-
-    def __init__(self, records, predictions, probabilities, model_name, model_version, latency_ms):
-        self.created_at = datetime.now(UTC)
-        self.records = records
-        self.predictions = predictions
-        self.probabilities = probabilities
-        self.model_name = model_name
-        self.model_version = model_version
-        self.latency_ms = latency_ms
+    records: Sequence
+    predictions: list[int]
+    probabilities: list[float]
+    model_name: str
+    model_version: str
+    latency_ms: float
+    created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     def __len__(self) -> int:
         return len(self.records)
@@ -123,7 +114,9 @@ class InferenceLogWriter:
         self._on_written = on_written
         self._on_dropped = on_dropped
         self._on_waited = on_waited
-        self._insert_sql: str | None = None  # the INSERT of non-PostgreSQL DBs, compiled once
+        # Non-PostgreSQL DBs: the INSERT compiled once, and created_at's conversion.
+        self._insert_sql: str | None = None
+        self._created_at_to_db = None
         self._pending: deque[_Batch] = deque()
         self._retry: list[_Batch] = []  # batches of a failed write, written first
         self.buffered = 0  # rows in _pending + _retry
@@ -218,10 +211,13 @@ class InferenceLogWriter:
                     insert = inference_log.insert().compile(dialect=conn.dialect,
                                                             column_keys=list(COLUMNS))
                     self._insert_sql = str(insert)
-                to_db = inference_log.c.created_at.type.bind_processor(conn.dialect)
+                    self._created_at_to_db = (
+                        inference_log.c.created_at.type.bind_processor(conn.dialect)
+                        or (lambda value: value)
+                    )
+                to_db = self._created_at_to_db
                 rows = [row for batch in batches
-                        for row in batch.as_tuples(to_db(batch.created_at) if to_db
-                                                   else batch.created_at)]
+                        for row in batch.as_tuples(to_db(batch.created_at))]
                 if not conn.dialect.positional:
                     rows = [dict(zip(COLUMNS, row)) for row in rows]
                 conn.exec_driver_sql(self._insert_sql, rows)
