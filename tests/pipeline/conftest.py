@@ -8,7 +8,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 import pytest
-
 from trained import small_budget
 
 
@@ -30,7 +29,7 @@ def corrupting_source(data_source_url):
     corrupt: dict[str, callable] = {}
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802 - http.server's naming
+        def do_GET(self):
             upstream = httpx.get(data_source_url + self.path, timeout=30)
             body = upstream.content
             for day, damage in corrupt.items():

@@ -10,10 +10,9 @@ from pathlib import Path
 
 import pytest
 from mlflow import MlflowClient
-from sqlalchemy import create_engine, text
-
 from proyecto4_common.names import DAG_ID, MODEL_NAME
 from servers import mlflow_server
+from sqlalchemy import create_engine, text
 
 TASKS = {
     "create_raw_tables", "extract_data", "preprocess_and_split",
@@ -85,7 +84,7 @@ def _cli(home: Path, data_source_url: str, *args: str) -> subprocess.CompletedPr
     env.pop("AIRFLOW_HOME", None)
     return subprocess.run(
         [str(Path(sys.executable).parent / "proyecto4"), *args],
-        env=env, capture_output=True, text=True, timeout=900,
+        check=False, env=env, capture_output=True, text=True, timeout=900,
     )
 
 

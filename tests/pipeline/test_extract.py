@@ -9,11 +9,10 @@ from datetime import date
 import httpx
 import pandas as pd
 import pytest
-from sqlalchemy import text
-
 from pipeline.db import make_engine
 from pipeline.extract import MalformedBatch, create_raw_tables, ingest, parse_batch, watermark
 from servers import uvicorn_app
+from sqlalchemy import text
 
 
 def _counts(url: str) -> dict[str, int]:

@@ -6,12 +6,11 @@ from datetime import date
 
 import pandas as pd
 import pytest
-from sqlalchemy import inspect
-
 from pipeline.db import make_engine
 from pipeline.extract import create_raw_tables, ingest
 from pipeline.features import FEATURES, LEAKAGE_COLUMNS, TARGET
 from pipeline.preprocess import preprocess_and_split
+from sqlalchemy import inspect
 
 
 @pytest.fixture

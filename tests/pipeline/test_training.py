@@ -11,7 +11,6 @@ import numpy as np
 import pandas as pd
 import pytest
 from mlflow import MlflowClient
-
 from pipeline.champion import decide, register_champion
 from pipeline.features import FEATURES, LEAKAGE_COLUMNS, encode
 from pipeline.spec import categories_of
@@ -133,7 +132,6 @@ def test_spec_round_trips_through_json(trained_model):
 def test_tuning_explores_the_space_without_failed_trials(trained_model, tmp_path):
     """Trials share one LightGBM Dataset while changing min_data_in_leaf and friends."""
     import optuna
-
     from pipeline.training import load_splits, tune
     from trained import small_budget
 
