@@ -7,13 +7,14 @@ HELM4 := .tools/helm4/helm
 # leaving out those that need a trained model: they do not depend on the helm version.
 HELM_TESTS := tests/chart tests/argocd tests/plugin tests/observability
 
-.PHONY: help install tools demo test test-helm3 lint loadtest benchmarks clean
+.PHONY: help install tools demo test test-helm3 lint loadtest benchmarks images clean
 
 help:
 	@echo "make demo       run data source, MLflow, the pipeline, API and UI locally (Ctrl-C stops)"
 	@echo "make test       run every test (Helm 4, then the helm tests again with Helm 3)"
 	@echo "make loadtest   load-test the API of a running 'make demo'"
 	@echo "make benchmarks print ingestion and API throughput figures"
+	@echo "make images     build every container image (podman or docker) and print its size"
 
 install:
 	$(UV) sync --frozen --all-packages
@@ -37,7 +38,12 @@ test-helm3:
 	HELM_BIN=$(HELM3) $(UV) run pytest -q -m "not trained" $(HELM_TESTS)
 
 lint:
-	$(UV) run ruff check common cli dags services plugin tests
+	$(UV) run ruff check common cli dags services plugin tests ci
+
+# The six images, tagged as the chart names them; on stand-in bases when no registry serves
+# the official ones (ci/standin/README.md).
+images: install
+	$(UV) run python ci/images.py
 
 LOADTEST_ARGS ?= --users 10 --spawn-rate 5 --run-time 20s
 loadtest: install
