@@ -90,7 +90,7 @@ def write_stub(charts: Path, dependency: dict) -> None:
     (stub / "Chart.yaml").write_text(yaml.safe_dump(metadata))
 
 
-def fill_charts_folder(chart: Path) -> None:
+def fill_charts_folder(chart: Path, deps_dir: Path | None) -> None:
     charts = chart / "charts"
     charts.mkdir()
     for dependency in chart_dependencies():
@@ -101,8 +101,8 @@ def fill_charts_folder(chart: Path) -> None:
                 charts / dependency["name"],
                 symlinks=False,
             )
-        elif real_deps_dir():
-            package = real_deps_dir() / f"{dependency['name']}-{dependency['version']}.tgz"
+        elif deps_dir:
+            package = deps_dir / f"{dependency['name']}-{dependency['version']}.tgz"
             if not package.exists():
                 raise FileNotFoundError(f"{package} missing: run ci/package-real-deps.sh")
             shutil.copy2(package, charts / package.name)
@@ -110,13 +110,15 @@ def fill_charts_folder(chart: Path) -> None:
             write_stub(charts, dependency)
 
 
-@functools.lru_cache(maxsize=1)
-def prepared_chart() -> Path:
-    """A temporary chart copy with a filled charts/ folder, made once per process."""
+@functools.lru_cache(maxsize=2)
+def prepared_chart(deps_dir: Path | None = None) -> Path:
+    """A temporary chart copy with a filled charts/ folder (the packaged dependencies of
+    deps_dir or PROYECTO4_DEPS_DIR, else stubs), made once per process and folder."""
+    deps_dir = deps_dir or real_deps_dir()
     workdir = Path(tempfile.mkdtemp(prefix="proyecto4-chart-"))
     atexit.register(shutil.rmtree, workdir, ignore_errors=True)
     chart = copy_chart(workdir / "proyecto4")
-    fill_charts_folder(chart)
+    fill_charts_folder(chart, deps_dir)
     return chart
 
 
@@ -143,8 +145,10 @@ class RenderError(RuntimeError):
 
 
 @functools.lru_cache(maxsize=64)
-def _render(values_json: str, show_only: tuple[str, ...], value_files: tuple[str, ...]) -> str:
-    chart = prepared_chart()
+def _render(
+    values_json: str, show_only: tuple[str, ...], value_files: tuple[str, ...], deps_dir: Path | None
+) -> str:
+    chart = prepared_chart(deps_dir)
     args = ["template", RELEASE, str(chart), "--namespace", NAMESPACE]
     for value_file in value_files:
         args += ["-f", str(chart / value_file)]
@@ -164,16 +168,19 @@ def render_with_sources(
     values: dict | None = None,
     show_only: str | list[str] | tuple = (),
     value_files: list[str] | tuple = (),
+    deps_dir: Path | None = None,
 ) -> list[tuple[str, dict]]:
     """(template path, object) of `helm template`, e.g. ("proyecto4/charts/mlflow/templates/service.yaml", {...}).
 
     values: overrides applied last; show_only: template paths as helm names them (e.g.
     "charts/mlflow/templates/job-db-migrate.yaml"); value_files: paths relative to the chart
-    root (e.g. "values/dev.yaml"). Raises RenderError with helm's message on failure.
+    root (e.g. "values/dev.yaml"), or absolute paths; deps_dir: a folder of packaged real
+    dependency charts (default: PROYECTO4_DEPS_DIR, else stubs). Raises RenderError with
+    helm's message on failure.
     """
     if isinstance(show_only, str):
         show_only = (show_only,)
-    text = _render(json.dumps(values, sort_keys=True), tuple(show_only), tuple(value_files))
+    text = _render(json.dumps(values, sort_keys=True), tuple(show_only), tuple(value_files), deps_dir)
     rendered = []
     for document in text.split("\n---\n"):
         obj = yaml.safe_load(document)
@@ -194,9 +201,10 @@ def render_chart(
     values: dict | None = None,
     show_only: str | list[str] | tuple = (),
     value_files: list[str] | tuple = (),
+    deps_dir: Path | None = None,
 ) -> list[dict]:
     """Objects of `helm template` as dicts; arguments as in render_with_sources."""
-    return [obj for _, obj in render_with_sources(values, show_only, value_files)]
+    return [obj for _, obj in render_with_sources(values, show_only, value_files, deps_dir)]
 
 
 def find(objects: list[dict], kind: str, name: str) -> dict:
