@@ -1,0 +1,182 @@
+"""The platform from its own images, under the pod specs the chart renders, end to end: the
+data source serves; MLflow migrates its schema and serves; a worker pod built by the
+KubernetesExecutor's code runs project_pipeline to a production model; the API serves it
+and logs predictions; the UI shows a prediction in Chromium; Locust's Job passes; every
+`helm test` pod passes. Nothing the chart rendered is weakened (see kube_play.py)."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from browser import chromium, predict_in_page
+from chart.chart_render import RELEASE
+from kube_play import inspect, wait_http
+from servers import REPO
+from sqlalchemy import create_engine, text
+
+SCREENSHOT = REPO / "test-artifacts" / "containers-ui-prediction.png"
+# The pipeline's window in the worker pod: ten days of January, about 9,000 flights.
+PIPELINE_CONF = {"until": "2013-01-10"}
+
+
+def host_url(cluster, service: str) -> str:
+    """Where a Service of ours answers on the host: its pods publish its port there."""
+    port = cluster.find("Service", f"{RELEASE}-{service}")["spec"]["ports"][0]["port"]
+    return f"http://127.0.0.1:{port}"
+
+
+def start(cluster, kind: str, name: str, health: str, timeout: float = 300) -> str:
+    """Plays one workload and waits until its Service port answers health; returns its URL."""
+    obj = cluster.find(kind, f"{RELEASE}-{name}")
+    pod = cluster.play(cluster.as_pod(obj))
+    url = host_url(cluster, name)
+    wait_http(url + health, timeout, lambda: cluster.logs(cluster.container(pod)))
+    return url
+
+
+def run_to_completion(cluster, obj: dict, timeout: float, spec: dict | None = None) -> tuple[int, str]:
+    pod = cluster.play(cluster.as_pod(obj, spec))
+    container = cluster.container(pod)
+    return cluster.wait_exit(container, timeout), cluster.logs(container)
+
+
+@pytest.fixture(scope="module")
+def data_source(cluster):
+    return start(cluster, "Deployment", "data-source", "/health")
+
+
+@pytest.fixture(scope="module")
+def mlflow(cluster):
+    code, logs = run_to_completion(cluster, cluster.find("Job", f"{RELEASE}-mlflow-db-migrate"), 300)
+    assert code == 0, logs[-3000:]
+    return start(cluster, "Deployment", "mlflow", "/health")
+
+
+@pytest.fixture(scope="module")
+def worker_pod(cluster, tmp_path_factory) -> dict:
+    """One task's pod as the KubernetesExecutor builds it from the chart's template and config."""
+    config = cluster.find("ConfigMap", f"{RELEASE}-config")["data"]
+    folder = tmp_path_factory.mktemp("worker")
+    (folder / "airflow.cfg").write_text(config["airflow.cfg"])
+    (folder / "pod_template_file.yaml").write_text(config["pod_template_file.yaml"])
+    built = subprocess.run(
+        [sys.executable, str(Path(__file__).with_name("worker_pod.py")), str(folder / "airflow.cfg"),
+         str(folder / "pod_template_file.yaml"), "project_pipeline", "create_raw_tables"],
+        check=False, capture_output=True, text=True, timeout=300,
+        env={"PATH": "/usr/bin:/bin", "AIRFLOW_HOME": str(folder / "home")},
+    )
+    assert built.returncode == 0, built.stderr[-3000:]
+    return json.loads(built.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="module")
+def production_model(cluster, data_source, mlflow, worker_pod):
+    """project_pipeline run to a production model inside the worker pod, with every setting
+    the chart gives it; only the command differs (the executor's would need a scheduler)."""
+    from mlflow import MlflowClient
+
+    spec = json.loads(json.dumps(worker_pod["spec"]))
+    conf = json.dumps(PIPELINE_CONF)
+    spec["containers"][0]["args"] = [
+        "bash", "-c", f"airflow db migrate && airflow dags test --conf '{conf}' project_pipeline"]
+    obj = {"kind": "Pod", "metadata": worker_pod["metadata"]}
+    started = time.monotonic()
+    code, logs = run_to_completion(cluster, obj, 1500, spec)
+    assert code == 0, logs[-6000:]
+    version = MlflowClient(mlflow).get_model_version_by_alias("flight-delay", "production")
+    return {"version": str(version.version), "seconds": time.monotonic() - started, "logs": logs}
+
+
+@pytest.fixture(scope="module")
+def api(cluster, production_model):
+    return start(cluster, "Deployment", "inference-api", "/ready")
+
+
+@pytest.fixture(scope="module")
+def ui(cluster, api):
+    return start(cluster, "Deployment", "streamlit", "/_stcore/health")
+
+
+def readme_example() -> dict:
+    """The body of the README's curl example of /predict/."""
+    readme = (REPO / "README.md").read_text()
+    body = re.search(r"curl -s -X POST '[^']*/predict/[^']*'.*?-d '(\{.*?\})'", readme, re.DOTALL)
+    assert body, "README has no /predict/ curl example"
+    return json.loads(body.group(1))
+
+
+def test_the_worker_pod_is_a_valid_pod_of_our_image(worker_pod, cluster):
+    import kubernetes_validate
+
+    kubernetes_validate.validate(worker_pod, "1.31.0", strict=True)
+    container = worker_pod["spec"]["containers"][0]
+    airflow_image = cluster.find("Deployment", f"{RELEASE}-scheduler")["spec"]["template"]["spec"]["containers"][0]["image"]
+    assert container["image"] == airflow_image
+    assert worker_pod["spec"]["securityContext"]["runAsUser"] == 50000
+
+
+def test_the_data_source_container_serves_a_day(data_source):
+    answer = httpx.get(f"{data_source}/data", params={"group": 1, "date": "2013-01-02"}, timeout=60)
+    assert answer.status_code == 200
+    body = answer.json()
+    assert body["count"] == len(body["rows"]) > 500
+
+
+def test_the_airflow_image_runs_the_pipeline_to_a_production_model(production_model):
+    assert int(production_model["version"]) >= 1
+    assert "project_pipeline" in production_model["logs"]
+
+
+def test_the_api_container_answers_the_readme_example_and_logs_it(api, production_model, databases):
+    answer = httpx.post(f"{api}/predict/", json=readme_example(), timeout=30)
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["category"] in ("on time", "delayed")
+    assert str(body["model_version"]) == production_model["version"]
+    engine = create_engine(databases["data"])
+    deadline = time.monotonic() + 30
+    logged = 0
+    while time.monotonic() < deadline and not logged:
+        with engine.connect() as conn:
+            logged = conn.execute(text("SELECT count(*) FROM inference_log")).scalar()
+        time.sleep(1)
+    engine.dispose()
+    assert logged >= 1
+
+
+def test_the_api_container_runs_as_rendered(cluster, api):
+    rendered = cluster.find("Deployment", f"{RELEASE}-inference-api")["spec"]["template"]["spec"]
+    container = inspect(cluster.container(f"{RELEASE}-inference-api"))
+    assert container["Config"]["User"].split(":")[0] == str(rendered["securityContext"]["runAsUser"])
+    assert container["HostConfig"]["ReadonlyRootfs"] is True
+    assert container["EffectiveCaps"] in (None, [])
+
+
+def test_the_ui_container_shows_a_prediction(ui, tmp_path):
+    with chromium(tmp_path / "profile") as driver:
+        category = predict_in_page(driver, ui, SCREENSHOT)
+    assert category in ("on time", "delayed")
+    assert SCREENSHOT.read_bytes().startswith(b"\x89PNG")
+
+
+def test_the_locust_job_passes_its_thresholds_against_the_api_container(cluster, api):
+    job = next(o for o in cluster.objects if o["kind"] == "Job" and o["metadata"]["name"].startswith(f"{RELEASE}-locust-headless"))
+    code, logs = run_to_completion(cluster, job, 600)
+    assert code == 0, logs[-4000:]
+    assert "Aggregated" in logs
+
+
+def test_every_helm_test_pod_passes(cluster, api, ui, data_source, mlflow):
+    test_pods = [o for o in cluster.objects
+                 if o["kind"] == "Pod" and o["metadata"].get("annotations", {}).get("helm.sh/hook") == "test"]
+    assert len(test_pods) >= 4
+    for pod in test_pods:
+        code, logs = run_to_completion(cluster, pod, 120)
+        assert code == 0, f"{pod['metadata']['name']}: {logs[-2000:]}"
