@@ -142,4 +142,6 @@ def test_notes_port_forward_without_node_ports(helm_major):
     notes = result.stdout[result.stdout.index("NOTES:") :]
 
     assert "kubectl -n proyecto4 port-forward svc/proyecto4-mlflow 5000:5000" in notes
+    assert "  inference-api: ghcr.io/proyecto4/proyecto4-inference-api:0.1.0" in notes
+    assert "  airflow: ghcr.io/proyecto4/proyecto4-airflow:0.1.0" in notes
     assert "port-forward svc/proyecto4-grafana 3000:80" in notes

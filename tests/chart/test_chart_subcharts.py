@@ -51,7 +51,7 @@ def test_service_port_probes_and_image(service, port):
 
     assert svc["spec"]["ports"][0]["port"] == port
     assert main["ports"][0]["containerPort"] == port
-    assert main["image"] == f"proyecto4/{service}:0.1.0"
+    assert main["image"] == f"ghcr.io/proyecto4/proyecto4-{service}:0.1.0"
     assert {"livenessProbe", "readinessProbe", "startupProbe"} <= set(main)
 
 
@@ -74,24 +74,26 @@ def test_probe_paths(service, liveness, readiness):
 @pytest.mark.parametrize(
     ("values", "expected_image"),
     [
-        ({}, "proyecto4/inference-api:0.1.0"),
+        ({}, "ghcr.io/proyecto4/proyecto4-inference-api:0.1.0"),
         (
             {"global": {"proyecto4": {"imageRegistry": "registry.example.com:5000"}}},
-            "registry.example.com:5000/proyecto4/inference-api:0.1.0",
+            "registry.example.com:5000/proyecto4-inference-api:0.1.0",
         ),
         (
-            {"global": {"proyecto4": {"imageRegistry": "r.io", "imageTag": "1.2.3"}}},
-            "r.io/proyecto4/inference-api:1.2.3",
+            {"global": {"proyecto4": {"imageRegistry": "r.io/team", "imageTag": "1.2.3"}}},
+            "r.io/team/proyecto4-inference-api:1.2.3",
         ),
+        # Empty: Docker Hub's short names.
+        ({"global": {"proyecto4": {"imageRegistry": ""}}}, "proyecto4-inference-api:0.1.0"),
         (
             {"inference-api": {"image": {"registry": "own.io", "tag": "sha-1"}}},
-            "own.io/proyecto4/inference-api:sha-1",
+            "own.io/proyecto4-inference-api:sha-1",
         ),
     ],
 )
 def test_one_value_sets_the_registry_of_all_our_images(values, expected_image):
     objects = render(values)
-    registry = expected_image.split("/proyecto4/")[0] if "/proyecto4/" in expected_image else ""
+    registry = expected_image.rpartition("/")[0]
 
     assert (
         container(find(objects, "Deployment", "proyecto4-inference-api"))["image"] == expected_image
@@ -99,7 +101,7 @@ def test_one_value_sets_the_registry_of_all_our_images(values, expected_image):
     if "inference-api" not in values:
         for service in ("data-source", "mlflow", "streamlit"):
             image = container(find(objects, "Deployment", f"proyecto4-{service}"))["image"]
-            assert image.startswith(f"{registry}/proyecto4/" if registry else "proyecto4/")
+            assert image.startswith(f"{registry}/proyecto4-" if registry else "proyecto4-")
 
 
 @pytest.mark.parametrize(

@@ -270,7 +270,7 @@ def test_airflow_runs_the_kubernetes_executor_on_our_database():
     assert env["MLFLOW_TRACKING_URI"]["value"] == "http://proyecto4-mlflow:5000"
     assert {"secretRef": {"name": "proyecto4-data-db"}} in scheduler["containers"][0]["envFrom"]
     assert "helm.sh/hook" not in migrate["metadata"].get("annotations", {})
-    assert scheduler["containers"][0]["image"] == "proyecto4/airflow:0.1.0"
+    assert scheduler["containers"][0]["image"] == "ghcr.io/proyecto4/proyecto4-airflow:0.1.0"
 
 
 @needs_real_deps
