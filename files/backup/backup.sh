@@ -17,7 +17,9 @@ set -euo pipefail
 
 step="$1"
 action="${BACKUP_ACTION:-backup}"
-work=/work
+# The pod's shared emptyDir; another folder when the script runs outside the pod (tests).
+work="${BACKUP_WORK:-/work}"
+tmp="${TMPDIR:-/tmp}"
 mkdir -p "$work"
 
 log() { echo "$(date -u +%H:%M:%S) [$step] $*"; }
@@ -64,26 +66,28 @@ mysql_login() {
     local rest="${1#*://}" creds hostport user password host port db
     creds="${rest%@*}"; rest="${rest##*@}"
     hostport="${rest%%/*}"; db="${rest#*/}"; db="${db%%\?*}"
-    user="${creds%%:*}"; password="${creds#*:}"
+    user="${creds%%:*}"; password=""
+    [ "$creds" = "$user" ] || password="${creds#*:}"
     host="${hostport%%:*}"; port=3306
     [ "$hostport" = "$host" ] || port="${hostport##*:}"
-    printf '[client]\nuser=%b\npassword=%b\nhost=%s\nport=%s\n' \
-        "${user//%/\\x}" "${password//%/\\x}" "$host" "$port" >/tmp/my.cnf
-    chmod 600 /tmp/my.cnf
+    (umask 077 && printf '[client]\nuser=%b\npassword=%b\nhost=%s\nport=%s\n' \
+        "${user//%/\\x}" "${password//%/\\x}" "$host" "$port" >"$tmp/my.cnf")
     echo "$db"
 }
 
 step_mysql() {
-    local db
+    local db gtid=()
     db="$(mysql_login "$MLFLOW_DB_URL")"
     if [ "$action" = backup ]; then
         backup_id >/dev/null
+        # Oracle's mysqldump would write GTID_PURGED (SUPER to load it); MariaDB's lacks the option.
+        mysqldump --version | grep -q MariaDB || gtid=(--set-gtid-purged=OFF)
         log "mysqldump mlflow"
-        mysqldump --defaults-extra-file=/tmp/my.cnf --single-transaction --routines --triggers \
-            --no-tablespaces --hex-blob --set-gtid-purged=OFF "$db" | gzip >"$work/mlflow.sql.gz"
+        mysqldump --defaults-extra-file="$tmp/my.cnf" --single-transaction --routines --triggers \
+            --no-tablespaces --hex-blob "${gtid[@]}" "$db" | gzip >"$work/mlflow.sql.gz"
     else
         log "mysql mlflow"
-        gunzip -c "$work/mlflow.sql.gz" | mysql --defaults-extra-file=/tmp/my.cnf "$db"
+        gunzip -c "$work/mlflow.sql.gz" | mysql --defaults-extra-file="$tmp/my.cnf" "$db"
     fi
 }
 
@@ -106,7 +110,7 @@ write_manifest() {
 }
 
 step_objects() {
-    local id mc=(mc --config-dir /tmp/mc --quiet --no-color) src dst
+    local id mc=(mc --config-dir "$tmp/mc" --quiet --no-color) src dst
     id="$(backup_id)"
     "${mc[@]}" alias set src "$ARTIFACTS_ENDPOINT" "$ARTIFACTS_ACCESS_KEY_ID" "$ARTIFACTS_SECRET_ACCESS_KEY" >/dev/null
     "${mc[@]}" alias set dst "$BACKUP_ENDPOINT" "$BACKUP_ACCESS_KEY_ID" "$BACKUP_SECRET_ACCESS_KEY" >/dev/null

@@ -17,12 +17,12 @@ import json
 import os
 import subprocess
 import time
-import uuid
 from pathlib import Path
 
 import httpx
 import pytest
 import sqlalchemy as sa
+from backup_databases import drop_database, new_database
 from helm_plugin_env import REPO
 from proyecto4_common.feature_spec import FeatureSpec
 from proyecto4_common.names import (
@@ -40,45 +40,6 @@ pytestmark = pytest.mark.trained
 
 ARTIFACTS_BUCKET, BACKUP_BUCKET = "mlflow", "backups"
 REPORT = REPO / "test-artifacts" / "backup-drill.txt"
-
-
-def _database(admin_url: str, prefix: str) -> str:
-    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f"CREATE DATABASE {name}"))
-    admin.dispose()
-    return sa.make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-
-
-def _recreate(url: str) -> None:
-    """Drop the database with its connections and create it empty, as a lost volume and a
-    fresh server's init would leave it."""
-    target = sa.make_url(url)
-    admin = sa.create_engine(
-        target.set(database="postgres" if target.get_backend_name() == "postgresql" else "mysql"),
-        isolation_level="AUTOCOMMIT",
-    )
-    force = " WITH (FORCE)" if target.get_backend_name() == "postgresql" else ""
-    with admin.connect() as conn:
-        conn.execute(sa.text(f"DROP DATABASE {target.database}{force}"))
-        conn.execute(sa.text(f"CREATE DATABASE {target.database}"))
-    admin.dispose()
-
-
-def _drop(url: str) -> None:
-    target = sa.make_url(url)
-    postgres = target.get_backend_name() == "postgresql"
-    admin = sa.create_engine(
-        target.set(database="postgres" if postgres else "mysql"), isolation_level="AUTOCOMMIT"
-    )
-    with admin.connect() as conn:
-        conn.execute(
-            sa.text(
-                f"DROP DATABASE IF EXISTS {target.database}{' WITH (FORCE)' if postgres else ''}"
-            )
-        )
-    admin.dispose()
 
 
 def table_digests(url: str) -> dict[str, tuple[int, str]]:
@@ -168,9 +129,9 @@ def records_of(spec: FeatureSpec) -> list[dict]:
 def drill_platform(postgres_admin_url, mysql_admin_url, data_source_url, tmp_path_factory):
     """The three stores with a pipeline run and predictions in them, and their URLs."""
     urls = {
-        "data": _database(postgres_admin_url, "bk_data"),
-        "airflow": _database(postgres_admin_url, "bk_airflow"),
-        "mlflow": _database(mysql_admin_url, "bk_mlflow"),
+        "data": new_database(postgres_admin_url, "bk_data"),
+        "airflow": new_database(postgres_admin_url, "bk_airflow"),
+        "mlflow": new_database(mysql_admin_url, "bk_mlflow"),
     }
     home = tmp_path_factory.mktemp("drill")
     try:
@@ -208,7 +169,7 @@ def drill_platform(postgres_admin_url, mysql_admin_url, data_source_url, tmp_pat
             yield {"urls": urls, "s3_url": s3_url, "s3": s3, "mlflow_env": mlflow_env, "home": home}
     finally:
         for url in urls.values():
-            _drop(url)
+            drop_database(url)
 
 
 def test_backup_drop_restore_finds_every_store_equal(plugin, drill_platform, data_source_url):
@@ -290,7 +251,7 @@ def test_backup_drop_restore_finds_every_store_equal(plugin, drill_platform, dat
     assert manifest["parts"]["artifacts"]["objects"] == len(before["objects"])
 
     for url in urls.values():
-        _recreate(url)
+        drop_database(url, recreate=True)
     for key in before["objects"]:
         s3.delete_object(Bucket=ARTIFACTS_BUCKET, Key=key)
     assert "raw_data" not in table_digests(urls["data"]) and not object_digests(s3)
