@@ -49,8 +49,11 @@ def uvicorn_app(factory: str, env: dict[str, str] | None = None, health: str = "
 
 
 @contextlib.contextmanager
-def mlflow_server(backend_store_uri: str, artifacts_dir: Path) -> Iterator[str]:
-    """A real MLflow tracking server that proxies artifacts (as the chart runs it)."""
+def mlflow_server(
+    backend_store_uri: str, artifacts_dir: Path | str, env: dict[str, str] | None = None
+) -> Iterator[str]:
+    """A real MLflow tracking server that proxies artifacts (as the chart runs it); the
+    artifacts go to a folder or an s3:// destination (env: its endpoint and keys)."""
     port = free_port()
     args = [
         str(BIN / "mlflow"), "server",
@@ -59,5 +62,23 @@ def mlflow_server(backend_store_uri: str, artifacts_dir: Path) -> Iterator[str]:
         "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
     ]
     url = f"http://127.0.0.1:{port}"
-    with running(args, url + "/health", timeout=180):
+    with running(args, url + "/health", env, timeout=180):
+        yield url
+
+
+# Keys moto's S3 server accepts (any do): tests give them to every S3 client they start.
+MOTO_KEYS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
+
+
+@contextlib.contextmanager
+def s3_server() -> Iterator[str]:
+    """moto's S3-compatible server (in memory) on a free port; yields its endpoint URL."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    args = [str(BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(port)]
+    with running(args, url + "/moto-api/", MOTO_KEYS):
         yield url

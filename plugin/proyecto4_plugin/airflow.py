@@ -67,3 +67,11 @@ def last_dag_run(airflow: Service, login: tuple[str, str] | None = None) -> str:
         if run.get(key)
     ]
     return ", ".join([f"{run['dag_run_id']} {run['state']}", *times])
+
+
+def set_paused(airflow: Service, paused: bool, login: tuple[str, str] | None = None) -> bool:
+    """Pauses or unpauses the pipeline DAG; returns whether it was paused before."""
+    headers = {"Authorization": f"Bearer {_token(airflow, login)}"}
+    dag = airflow.json("GET", f"/api/v2/dags/{DAG_ID}", headers=headers)
+    airflow.call("PATCH", f"/api/v2/dags/{DAG_ID}", json={"is_paused": paused}, headers=headers)
+    return bool(dag.get("is_paused"))

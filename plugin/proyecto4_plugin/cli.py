@@ -8,12 +8,13 @@ from contextlib import ExitStack
 
 import httpx
 
-from proyecto4_plugin import loadtest, promotion, smoke, status
+from proyecto4_plugin import backup, loadtest, promotion, smoke, status
 from proyecto4_plugin.endpoints import Endpoints, Targets
 from proyecto4_plugin.errors import PluginError
 from proyecto4_plugin.inference_api import InferenceApi
 from proyecto4_plugin.names import MODEL_NAME, PRODUCTION_ALIAS
 from proyecto4_plugin.registry import Registry
+from proyecto4_plugin.stores import Stores
 
 EPILOG = """\
 Cluster mode (default): the release's services are reached with kubectl port-forward in
@@ -97,6 +98,44 @@ def build_parser() -> argparse.ArgumentParser:
     load_cmd.add_argument("--spawn-rate", type=float, default=5.0, help="users started per second")
     load_cmd.add_argument("--duration", type=_duration, default="30s", help="e.g. 30s, 5m, 1h30m")
     load_cmd.add_argument("--locustfile", help="URL mode: the locustfile to run locally")
+
+    stores = OneLineErrorParser(add_help=False)
+    store_urls = stores.add_argument_group(
+        "URL mode of backup/restore (any of these: the stores are reached from here)"
+    )
+    store_urls.add_argument("--data-db-url", help="the data database, postgresql://user:pw@host/db")
+    store_urls.add_argument("--airflow-db-url", help="Airflow's metadata database (PostgreSQL)")
+    store_urls.add_argument("--mlflow-db-url", help="MLflow's store, mysql://user:pw@host/db")
+    store_urls.add_argument("--artifacts-url", help="MLflow's artifacts, s3://bucket/prefix")
+    store_urls.add_argument(
+        "--s3-endpoint-url",
+        help="S3 API of the artifacts and of s3:// backup locations (default: AWS; "
+        "credentials from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY)",
+    )
+    store_urls.add_argument(
+        "--job-timeout",
+        type=float,
+        default=3600.0,
+        help="cluster mode: seconds to wait for the Job",
+    )
+    backup_cmd = commands.add_parser(
+        "backup",
+        parents=[common, stores],
+        help="back up PostgreSQL, MySQL and the artifacts now (cluster: a Job from the backup CronJob)",
+    )
+    backup_cmd.add_argument("--to", help="URL mode: a folder or s3://bucket/prefix for the backup")
+    restore_cmd = commands.add_parser(
+        "restore",
+        parents=[common, stores],
+        help="stop the writers, restore the three stores from a backup, start them, check",
+    )
+    restore_cmd.add_argument(
+        "--from",
+        dest="source",
+        required=True,
+        help="cluster mode: a backup id (e.g. 20260102T030405Z) or latest; "
+        "URL mode: LOCATION/ID (a folder or s3://bucket/prefix/ID)",
+    )
     return parser
 
 
@@ -109,7 +148,26 @@ def _promote(endpoints: Endpoints, version: str, decision: str, *, rollback: boo
     return 0
 
 
+def _backup_or_restore(args: argparse.Namespace, endpoints: Endpoints, out) -> int:
+    stores = Stores.from_urls(
+        data=args.data_db_url,
+        airflow=args.airflow_db_url,
+        mlflow=args.mlflow_db_url,
+        artifacts=args.artifacts_url,
+        endpoint=args.s3_endpoint_url,
+    )
+    if args.command == "backup":
+        if stores.given():
+            return backup.backup_urls(stores, args.to, args.s3_endpoint_url, out)
+        return backup.backup_in_cluster(endpoints, args.job_timeout, out)
+    if stores.given():
+        return backup.restore_urls(stores, args.source, endpoints, args.s3_endpoint_url, out)
+    return backup.restore_in_cluster(endpoints, args.source, args.job_timeout, out)
+
+
 def dispatch(args: argparse.Namespace, endpoints: Endpoints, out) -> int:
+    if args.command in ("backup", "restore"):
+        return _backup_or_restore(args, endpoints, out)
     if args.command == "status":
         return status.run(endpoints, rate_window=args.rate_window, out=out)
     if args.command == "promote":

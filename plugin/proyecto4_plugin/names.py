@@ -26,3 +26,24 @@ TAG_ROLLED_BACK_AT = "rolled_back_at"
 # the versions it moved to production, with the time in `decided_at`.
 TAG_DECIDED_AT = "decided_at"
 PIPELINE_PROMOTED_PREFIX = "promoted:"
+
+# Backups: the layout one backup has wherever it lives (an S3 prefix or a folder), shared
+# by the chart's backup CronJob (files/backup/backup.sh) and `helm proyecto4 backup`.
+# A backup is <location>/<id>/ with the id a UTC timestamp (BACKUP_ID_FORMAT); the manifest
+# is written last, so a folder without one is an unfinished backup.
+BACKUP_ID_FORMAT = "%Y%m%dT%H%M%SZ"
+BACKUP_MANIFEST = "manifest.json"
+# Per-file checksums of everything else in the backup, in `sha256sum` format.
+BACKUP_CHECKSUMS = "SHA256SUMS"
+# part -> (kind, file or folder in the backup).
+BACKUP_PARTS = {
+    "data": ("postgresql", "data.pgdump"),
+    "airflow": ("postgresql", "airflow.pgdump"),
+    "mlflow": ("mysql", "mlflow.sql.gz"),
+    "artifacts": ("objects", "artifacts"),
+}
+# The backup CronJob's label and its containers (one per tool image), in backup order; a
+# restore runs the same containers in RESTORE_STEPS order (fetch first, then load).
+BACKUP_COMPONENT = "backup"
+BACKUP_STEPS = ("postgresql", "mysql", "objects")
+RESTORE_STEPS = ("objects", "postgresql", "mysql")

@@ -8,6 +8,7 @@ Airflow chart labels its pods with `component`.
 from __future__ import annotations
 
 from proyecto4_plugin.errors import PluginError
+from proyecto4_plugin.names import BACKUP_COMPONENT
 
 COMPONENT_LABELS: dict[str, tuple[dict[str, str], ...]] = {
     "api": ({"app.kubernetes.io/name": "inference-api"},),
@@ -91,3 +92,42 @@ def pod_port(pod: dict, target_port: int | str) -> int:
             if port.get("name") == target_port:
                 return int(port["containerPort"])
     raise PluginError(f"pod {pod['metadata']['name']} has no port named {target_port}")
+
+
+# Workloads that write to the stores a restore replaces (inference_log, the registry, the
+# DAG's tables and Airflow's metadata): scaled to zero while it runs. The Airflow chart
+# labels its objects with `component`, ours with app.kubernetes.io/name.
+WRITER_LABELS: tuple[dict[str, str], ...] = (
+    {"app.kubernetes.io/name": "inference-api"},
+    {"app.kubernetes.io/name": "streamlit"},
+    {"app.kubernetes.io/name": "mlflow"},
+    {"component": "scheduler"},
+    {"component": "dag-processor"},
+    {"component": "triggerer"},
+    {"component": "api-server"},
+)
+# Labels of the Airflow chart's KubernetesExecutor task pods: a restore waits for none.
+AIRFLOW_TASK_POD_LABELS = {"component": "worker"}
+
+
+def writers(objects: list[dict]) -> list[dict]:
+    """The release's Deployments and StatefulSets that write to its stores."""
+    return [
+        obj
+        for obj in workloads(objects)
+        if obj["kind"] in ("Deployment", "StatefulSet")
+        and any(wanted.items() <= _labels(obj).items() for wanted in WRITER_LABELS)
+    ]
+
+
+def backup_cronjob(objects: list[dict], release: str) -> dict:
+    """The release's backup CronJob (app.kubernetes.io/component=backup)."""
+    found = [
+        obj
+        for obj in objects
+        if obj.get("kind") == "CronJob"
+        and _labels(obj).get("app.kubernetes.io/component") == BACKUP_COMPONENT
+    ]
+    if not found:
+        raise PluginError(f"release {release} has no backup CronJob (set backup.enabled=true)")
+    return found[0]

@@ -16,9 +16,12 @@ PER_SERVICE = {
     for kind in ("ConfigMap", "Deployment", "NetworkPolicy", "Service", "ServiceAccount")
 }
 TEST_PODS = {("Pod", f"proyecto4-{name}-test") for name in SERVICES}
+# Backups run in every layer (prod: of its external servers).
+BACKUP = {(kind, "proyecto4-backup") for kind in ("ConfigMap", "CronJob", "NetworkPolicy")}
 ALWAYS = (
     PER_SERVICE
     | TEST_PODS
+    | BACKUP
     | {
         ("Job", "proyecto4-mlflow-db-migrate"),
         ("NetworkPolicy", "proyecto4-mlflow-db-migrate"),

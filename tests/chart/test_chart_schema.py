@@ -12,6 +12,18 @@ from chart_render import RenderError, render_chart
 # (bad values, field as Helm 3 names it, Helm 3 fragment, Helm 4 fragment)
 BAD_VALUES = [
     (
+        {"backup": {"retentionDays": 0}},
+        "backup.retentionDays",
+        "Must be greater than or equal to 1",
+        "minimum: got 0, want 1",
+    ),
+    (
+        {"backup": {"schedule": "daily"}},
+        "backup.schedule",
+        "Does not match pattern",
+        "'daily' does not match pattern",
+    ),
+    (
         {"inference-api": {"replicaCount": "two"}},
         "inference-api.replicaCount",
         "Invalid type. Expected: integer, given: string",

@@ -28,7 +28,7 @@ def test_promtool_check_rules_accepts_the_rendered_rules(rules_file, promtool):
         [promtool, "check", "rules", str(rules_file)], capture_output=True, text=True, check=False
     )
     assert out.returncode == 0, out.stdout + out.stderr
-    assert "SUCCESS: 6 rules found" in out.stdout
+    assert "SUCCESS: 7 rules found" in out.stdout
 
 
 def test_promtool_unit_tests_of_every_alert_pass(rules_file, promtool):
@@ -60,6 +60,7 @@ def test_every_alert_has_a_firing_and_a_quiet_unit_test(prometheus_rule):
         "InferenceApiLatencyP95High",
         "InferenceLogRowsDropped",
         "FeatureDriftHigh",
+        "BackupTooOld",
     }
     assert fires == alerts
     assert quiet == alerts
@@ -83,6 +84,8 @@ THRESHOLD_CASES = {
     "FeatureDriftHigh": ({"featureDrift": {"threshold": 0.1, "for": "1h"}}, 0.1, "1h"),
     "InferenceApiDown": ({"apiDown": {"for": "3m"}}, 0, "3m"),
     "InferenceApiNoModelLoaded": ({"noModelLoaded": {"for": "10m"}}, 0, "10m"),
+    # Hours in values, seconds in the expression.
+    "BackupTooOld": ({"backupTooOld": {"maxAgeHours": 48, "for": "30m"}}, 48 * 3600, "30m"),
 }
 
 
@@ -105,3 +108,8 @@ def test_thresholds_and_durations_are_values(custom_rule, name):
 def test_rate_window_is_a_value(custom_rule):
     assert "[10m]" in _alerts(custom_rule)["InferenceApiErrorRatioHigh"]["expr"]
     assert "[5m]" not in _alerts(custom_rule)["InferenceApiLatencyP95High"]["expr"]
+
+
+def test_backup_alert_follows_the_backup_switch(chart):
+    (rule,) = chart.monitoring({"backup": {"enabled": False}})["PrometheusRule"]
+    assert "BackupTooOld" not in _alerts(rule)
