@@ -13,7 +13,10 @@ from its pod's container port would break that mapping, so `service_ports()` ref
 
 podman 4.3 quirks handled here: a Secret in the played YAML is stored unreadably, so each
 Secret the pod reads is created with `podman secret create` from its data (a JSON map of
-base64 values, the form kube play reads back); Jobs are played as their pod template.
+base64 values, the form kube play reads back); a ConfigMap key mounted with `subPath` comes
+out as a directory, so it is mounted as that one file (same content, same path, read-only as
+rendered); init containers are not waited for (see Cluster.play); Jobs are played as their
+pod template.
 """
 
 from __future__ import annotations
@@ -129,7 +132,26 @@ class Cluster:
             assert code == 0, f"init container {init['name']} of {name} exited {code}:\n{self.logs(container)[-3000:]}"
         return self._play(pod)
 
+    def _mount_configmap_files(self, pod: dict) -> None:
+        """ConfigMap keys mounted by subPath become single-file mounts of the key's content."""
+        volumes = {v["name"]: v for v in pod["spec"].get("volumes", [])}
+        for container in pod["spec"]["containers"]:
+            for mount in container.get("volumeMounts", []):
+                volume = volumes.get(mount["name"], {})
+                if "subPath" not in mount or "configMap" not in volume:
+                    continue
+                configmap = volume["configMap"]["name"]
+                path = self.workdir / configmap / mount["subPath"]
+                path.parent.mkdir(exist_ok=True)
+                path.write_text(self.find("ConfigMap", configmap)["data"][mount["subPath"]])
+                path.chmod(0o644)
+                file_volume = f"{mount['name']}-{mount['subPath']}".replace("_", "-").replace(".", "-")
+                pod["spec"]["volumes"].append({"name": file_volume, "hostPath": {"path": str(path), "type": "File"}})
+                mount["name"] = file_volume
+                del mount["subPath"]
+
     def _play(self, pod: dict) -> str:
+        self._mount_configmap_files(pod)
         name = pod["metadata"]["name"]
         configmaps, secrets = referenced(pod["spec"])
         for secret in sorted(secrets):
