@@ -34,6 +34,11 @@ def _panels(panels: list[dict]) -> Iterator[dict]:
         yield from _panels(panel.get("panels", []))
 
 
+# The rule group of the API's alerts (templates/monitoring-prometheusrule.yaml); a Query's
+# `where` starts with its group's name.
+API_GROUP = "proyecto4-inference-api:"
+
+
 def rule_queries(prometheus_rule: dict) -> list[Query]:
     return [
         Query(

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from promql_walk import dashboard_queries, rule_queries, selectors
+from promql_walk import API_GROUP, dashboard_queries, rule_queries, selectors
 from proyecto4_common import names
 from servers import REPO
 
@@ -83,8 +83,12 @@ def test_dashboard_queries_use_only_metrics_the_api_emits(dashboards):
 
 
 def test_rule_queries_use_only_api_metrics_and_up(prometheus_rule):
-    used = {s.name for q in rule_queries(prometheus_rule) for s in selectors(q.expr)}
+    queries = rule_queries(prometheus_rule)
+    used = {s.name for q in queries if q.where.startswith(API_GROUP) for s in selectors(q.expr)}
     assert used <= API_METRICS | {"up"}, used - API_METRICS
+    # The backups' alert reads kube-state-metrics' CronJob series only.
+    backups = {s.name for q in queries if not q.where.startswith(API_GROUP) for s in selectors(q.expr)}
+    assert backups and all(name.startswith("kube_cronjob_") for name in backups), backups
 
 
 def test_every_panel_queries_the_datasource_variable(dashboards):
