@@ -8,12 +8,13 @@ from __future__ import annotations
 import base64
 import os
 import shutil
+import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from chart.chart_render import find, render_chart
+from chart.chart_render import RELEASE, find, render_chart
 from kube_play import Cluster
 from servers import BIN, MYSQL_URL, POSTGRES_URL, REPO, db_answers, running
 from sqlalchemy import create_engine, text
@@ -106,8 +107,19 @@ def object_store(objects):
         yield s3
 
 
+def _taken(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
 @pytest.fixture(scope="session")
 def cluster(objects, images, databases, object_store):
     pods = Cluster(objects)
+    ours = [o for o in objects if o["kind"] == "Service" and o["metadata"]["name"].startswith(
+        tuple(f"{RELEASE}-{name}" for name in ("data-source", "mlflow", "inference-api", "streamlit")))]
+    taken = sorted({p["port"] for o in ours for p in o["spec"]["ports"] if _taken(p["port"])})
+    if taken:
+        pytest.fail(f"ports {taken} on 127.0.0.1 are taken: the pods publish their Services' ports there; "
+                    "stop what listens (e.g. a running `make demo`)")
     yield pods
     pods.down()
