@@ -15,6 +15,8 @@ cached per arguments, so each values set is rendered once per session.
 from __future__ import annotations
 
 import atexit
+import base64
+import configparser
 import functools
 import json
 import os
@@ -247,3 +249,56 @@ def is_ours(source: str) -> bool:
         "proyecto4/charts/data-source/",
     )
     return source.startswith(ours) and not source.startswith(MONITORING_PREFIX)
+
+
+def container_env(objects: list[dict], container: dict) -> dict[str, tuple[str, str | None]]:
+    """name -> (source, value) of a container's environment as Kubernetes builds it: envFrom
+    first, env over it. source is "value", "ConfigMap/<name>" or "Secret/<name>"; value is
+    the rendered string, or None when the object is not among objects (a Secret of yours)."""
+
+    def data(kind: str, name: str) -> dict[str, str] | None:
+        found = [o for o in objects if o["kind"] == kind and o["metadata"]["name"] == name]
+        if not found:
+            return None
+        if kind == "Secret":
+            return {k: base64.b64decode(v).decode() for k, v in (found[0].get("data") or {}).items()}
+        return found[0].get("data") or {}
+
+    env: dict[str, tuple[str, str | None]] = {}
+    for source in container.get("envFrom") or []:
+        kind = "ConfigMap" if "configMapRef" in source else "Secret"
+        name = source.get("configMapRef", source.get("secretRef"))["name"]
+        values = data(kind, name)
+        if values is None:
+            # Unrendered: its keys are unknown here; record the reference itself.
+            env[f"<{kind}/{name}>"] = (f"{kind}/{name}", None)
+        for key, value in (values or {}).items():
+            env[key] = (f"{kind}/{name}", value)
+    for item in container.get("env") or []:
+        ref = item.get("valueFrom") or {}
+        if "value" in item or not ref:
+            env[item["name"]] = ("value", item.get("value", ""))
+            continue
+        if "configMapKeyRef" not in ref and "secretKeyRef" not in ref:
+            env[item["name"]] = ("valueFrom", None)  # fieldRef, resourceFieldRef
+            continue
+        kind = "ConfigMap" if "configMapKeyRef" in ref else "Secret"
+        key_ref = ref["configMapKeyRef"] if kind == "ConfigMap" else ref["secretKeyRef"]
+        values = data(kind, key_ref["name"])
+        env[item["name"]] = (f"{kind}/{key_ref['name']}", (values or {}).get(key_ref["key"]))
+    return env
+
+
+def airflow_cfg(objects: list[dict], release: str = RELEASE) -> configparser.ConfigParser:
+    """The airflow.cfg the real Airflow chart renders into ConfigMap <release>-config."""
+    config = configparser.ConfigParser(interpolation=None)
+    config.read_string(find(objects, "ConfigMap", f"{release}-config")["data"]["airflow.cfg"])
+    return config
+
+
+def airflow_worker(objects: list[dict], release: str = RELEASE) -> dict:
+    """The task container ("base") of the KubernetesExecutor's pod template the real Airflow
+    chart renders (pod_template_file.yaml in ConfigMap <release>-config)."""
+    data = find(objects, "ConfigMap", f"{release}-config")["data"]
+    pod = yaml.safe_load(data["pod_template_file.yaml"])
+    return next(c for c in pod["spec"]["containers"] if c["name"] == "base")

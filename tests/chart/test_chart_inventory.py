@@ -30,6 +30,8 @@ ALWAYS = (
         ("Secret", "proyecto4-airflow-fernet-key"),
         ("Secret", "proyecto4-airflow-jwt-secret"),
         ("Secret", "proyecto4-grafana-admin"),
+        # The object store's connection of Airflow's remote task logs (on in every layer).
+        ("ConfigMap", "proyecto4-airflow-object-store"),
     }
 )
 IN_CLUSTER_SERVER_SECRETS = {

@@ -107,6 +107,25 @@ BAD_VALUES = [
         "Additional property retries is not allowed",
         "additional properties 'retries' not allowed",
     ),
+    (
+        # A YAML boolean would turn Airflow's remote logging on without its connection and keys.
+        {"airflow": {"config": {"logging": {"remote_logging": True}}}},
+        "airflow.config.logging.remote_logging",
+        "Invalid type. Expected: string, given: boolean",
+        "got boolean, want string",
+    ),
+    (
+        {"airflow": {"config": {"logging": {"remote_base_log_folder": "gs://logs/airflow"}}}},
+        "airflow.config.logging.remote_base_log_folder",
+        "Does not match pattern",
+        "'gs://logs/airflow' does not match pattern",
+    ),
+    (
+        {"airflow": {"config": {"logging": {"remote_log_conn_id": "object-store"}}}},
+        "airflow.config.logging.remote_log_conn_id",
+        "Does not match pattern",
+        "'object-store' does not match pattern",
+    ),
 ]
 
 
