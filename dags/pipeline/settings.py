@@ -1,4 +1,5 @@
-"""Settings of the pipeline, read from the environment when a task runs."""
+"""Settings of the pipeline, read from the environment when a task runs (and, for the
+schedule, when the DAG file is parsed)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,10 @@ class PipelineSettings(CommonSettings):
     pipeline_start_date: date = date(2013, 1, 1)
     # Days ingested by one run when no `until` is given.
     pipeline_days_per_run: int = Field(7, ge=1)
+    # The DAG's schedule (a cron expression or a preset such as @daily); empty: no
+    # schedule, runs only when triggered. Read when the DAG file is parsed; dag.test()
+    # (the local CLI) ignores it.
+    pipeline_schedule: str = "@daily"
     # Rows written to raw_data per COPY/INSERT block.
     pipeline_block_size: int = Field(15_000, ge=1)
     pipeline_request_timeout_s: float = Field(30.0, gt=0)
@@ -32,6 +37,13 @@ class PipelineSettings(CommonSettings):
     # Empty: an in-memory study per task. A database URL (e.g. the data PostgreSQL) lets
     # several training pods share one study.
     optuna_storage_url: str = ""
+    # Warm start: a run whose training split grew by less than this fraction since the
+    # production model was trained (its logged train_rows) tunes with the smaller budget
+    # below, starting from production's parameters. 0 turns the smaller budget off.
+    optuna_small_update_fraction: float = Field(0.1, ge=0)
+    # Trials of that smaller budget (production's and the baseline's parameters included);
+    # its timeout shrinks in the same proportion as the trials.
+    optuna_small_update_trials: int = Field(5, ge=1)
     lightgbm_threads: int = Field(2, ge=1)
     # Upper bound on boosting rounds; early stopping on validation ends most trials sooner.
     lightgbm_max_rounds: int = Field(1500, ge=10)
