@@ -8,6 +8,7 @@ from datetime import date
 from proyecto4_common.names import TEST_AUROC
 from proyecto4_common.settings import CommonSettings
 from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class PipelineSettings(CommonSettings):
@@ -52,3 +53,19 @@ class PipelineSettings(CommonSettings):
     mlflow_experiment: str = "flight-delay"
     # Rows of the test split explained for the SHAP plots.
     shap_sample_rows: int = Field(2_000, ge=50)
+
+
+class FirstRunSettings(BaseSettings):
+    """Settings of `python -m pipeline.first_run`, the install-time trigger of the DAG."""
+
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore", case_sensitive=False)
+
+    # Airflow's API server (the chart points it at the release's api-server Service).
+    airflow_api_url: str = "http://127.0.0.1:8080"
+    # The admin user the chart's create-user Job makes, and its password (from its Secret).
+    airflow_admin_user: str = "admin"
+    airflow_admin_password: str = ""
+    # How long to wait for the API server, the admin user and the parsed DAG.
+    first_run_wait_s: float = Field(900.0, gt=0)
+    first_run_poll_s: float = Field(5.0, gt=0)
+    first_run_request_timeout_s: float = Field(15.0, gt=0)
