@@ -27,6 +27,10 @@ ALWAYS = (
         ("Secret", "proyecto4-airflow-fernet-key"),
         ("Secret", "proyecto4-airflow-jwt-secret"),
         ("Secret", "proyecto4-grafana-admin"),
+        # The pipeline's settings for Airflow and the first run at install.
+        ("ConfigMap", "proyecto4-pipeline"),
+        ("Job", "proyecto4-first-run"),
+        ("NetworkPolicy", "proyecto4-first-run"),
     }
 )
 IN_CLUSTER_SERVER_SECRETS = {
