@@ -10,12 +10,16 @@ Params: `until` (YYYY-MM-DD, ingest up to this day; default: `PIPELINE_DAYS_PER_
 after the watermark) and `start` (YYYY-MM-DD, re-ingest from this day instead of the
 watermark). Settings come from the environment (see `pipeline/settings.py`).
 
+Runs on `PIPELINE_SCHEDULE` (default `@daily`; empty: only when triggered) and is active as
+soon as it is parsed, so a fresh install trains its first model without a manual step.
+Scheduled runs start tuning from the production model's parameters, with a smaller budget
+when little data was added since it was trained.
+
 The tasks are thin: the logic is in the Airflow-free package `pipeline`.
 """
 
 from __future__ import annotations
 
-import os
 from datetime import date, datetime, timedelta
 
 from airflow.sdk import Param, dag, get_current_context, task
@@ -33,13 +37,22 @@ def _settings():
     return PipelineSettings()
 
 
+def _schedule() -> str | None:
+    # Parse time: the settings class is light (pydantic), unlike the task modules.
+    return _settings().pipeline_schedule or None
+
+
 @dag(
     dag_id=DAG_ID,
     description="Ingest, clean and split, tune two LightGBM models, promote the champion",
     doc_md=__doc__,
-    schedule=os.environ.get("PIPELINE_SCHEDULE") or None,
+    schedule=_schedule(),
     start_date=datetime(2025, 1, 1),
+    # Each run ingests the next days after the watermark whatever its date: missed
+    # intervals need no run of their own.
     catchup=False,
+    # Active when first parsed: an installed platform must run without a click in the UI.
+    is_paused_upon_creation=False,
     max_active_runs=1,
     tags=["proyecto4"],
     default_args={

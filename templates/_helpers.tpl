@@ -53,3 +53,13 @@ data:
   {{ $key }}: {{ $value | b64enc | quote }}
   {{- end }}
 {{- end -}}
+
+{{/* Name prefix of the Airflow chart's objects (its airflow.fullname). args: ctx */}}
+{{- define "proyecto4.airflowFullname" -}}
+{{- .Values.airflow.fullnameOverride | default .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/* Port of Airflow's API server: airflow.ports.apiServer, else that chart's default 8080. args: ctx */}}
+{{- define "proyecto4.airflowApiPort" -}}
+{{- (.Values.airflow.ports | default dict).apiServer | default 8080 -}}
+{{- end -}}

@@ -82,3 +82,36 @@ def s3_server() -> Iterator[str]:
     args = [str(BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(port)]
     with running(args, url + "/moto-api/", MOTO_KEYS):
         yield url
+
+
+def airflow_env(home: Path, dags_folder: Path, passwords: dict[str, str]) -> dict[str, str]:
+    """Environment of a local Airflow (SQLite under `home`) whose simple auth manager knows
+    the given users, all admins."""
+    import json
+
+    (home / "passwords.json").write_text(json.dumps(passwords))
+    return {
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
+        "AIRFLOW__CORE__DAGS_FOLDER": str(dags_folder),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__AUTH_MANAGER": (
+            "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager"
+        ),
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": ",".join(f"{u}:admin" for u in passwords),
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(home / "passwords.json"),
+    }
+
+
+@contextlib.contextmanager
+def airflow_api_server(env: dict[str, str]) -> Iterator[str]:
+    """Airflow 3's real API server (REST API and UI) on a migrated SQLite metadata DB."""
+    import subprocess
+
+    subprocess.run([str(BIN / "airflow"), "db", "migrate"], env={**os.environ, **env},
+                   check=True, capture_output=True, timeout=300)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    with running([str(BIN / "airflow"), "api-server", "--port", str(port)],
+                 url + "/api/v2/monitor/health", env, timeout=180):
+        yield url

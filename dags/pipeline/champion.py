@@ -8,21 +8,19 @@ import logging
 from datetime import UTC, datetime
 
 from mlflow import MlflowClient
-from mlflow.exceptions import MlflowException
 from proyecto4_common.names import MODEL_NAME, PRODUCTION_ALIAS, RUN_METRICS
 from proyecto4_common.tables import metadata, promotion_ledger
 
 from pipeline.db import make_engine
 from pipeline.settings import PipelineSettings
-from pipeline.tracking import use_tracking
+from pipeline.tracking import production_version, use_tracking
 
 log = logging.getLogger(__name__)
 
 
 def current_production(client: MlflowClient) -> tuple[str, dict[str, float]] | None:
-    try:
-        version = client.get_model_version_by_alias(MODEL_NAME, PRODUCTION_ALIAS)
-    except MlflowException:
+    version = production_version(client)
+    if version is None:
         return None
     return str(version.version), client.get_run(version.run_id).data.metrics
 

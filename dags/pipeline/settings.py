@@ -1,4 +1,5 @@
-"""Settings of the pipeline, read from the environment when a task runs."""
+"""Settings of the pipeline, read from the environment when a task runs (and, for the
+schedule, when the DAG file is parsed)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from datetime import date
 from proyecto4_common.names import TEST_AUROC
 from proyecto4_common.settings import CommonSettings
 from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class PipelineSettings(CommonSettings):
@@ -16,6 +18,10 @@ class PipelineSettings(CommonSettings):
     pipeline_start_date: date = date(2013, 1, 1)
     # Days ingested by one run when no `until` is given.
     pipeline_days_per_run: int = Field(7, ge=1)
+    # The DAG's schedule (a cron expression or a preset such as @daily); empty: no
+    # schedule, runs only when triggered. Read when the DAG file is parsed; dag.test()
+    # (the local CLI) ignores it.
+    pipeline_schedule: str = "@daily"
     # Rows written to raw_data per COPY/INSERT block.
     pipeline_block_size: int = Field(15_000, ge=1)
     pipeline_request_timeout_s: float = Field(30.0, gt=0)
@@ -32,6 +38,13 @@ class PipelineSettings(CommonSettings):
     # Empty: an in-memory study per task. A database URL (e.g. the data PostgreSQL) lets
     # several training pods share one study.
     optuna_storage_url: str = ""
+    # Warm start: a run whose training split grew by less than this fraction since the
+    # production model was trained (its logged train_rows) tunes with the smaller budget
+    # below, starting from production's parameters. 0 turns the smaller budget off.
+    optuna_small_update_fraction: float = Field(0.1, ge=0)
+    # Trials of that smaller budget (production's and the baseline's parameters included);
+    # its timeout shrinks in the same proportion as the trials.
+    optuna_small_update_trials: int = Field(5, ge=1)
     lightgbm_threads: int = Field(2, ge=1)
     # Upper bound on boosting rounds; early stopping on validation ends most trials sooner.
     lightgbm_max_rounds: int = Field(1500, ge=10)
@@ -40,3 +53,19 @@ class PipelineSettings(CommonSettings):
     mlflow_experiment: str = "flight-delay"
     # Rows of the test split explained for the SHAP plots.
     shap_sample_rows: int = Field(2_000, ge=50)
+
+
+class FirstRunSettings(BaseSettings):
+    """Settings of `python -m pipeline.first_run`, the install-time trigger of the DAG."""
+
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore", case_sensitive=False)
+
+    # Airflow's API server (the chart points it at the release's api-server Service).
+    airflow_api_url: str = "http://127.0.0.1:8080"
+    # The admin user the chart's create-user Job makes, and its password (from its Secret).
+    airflow_admin_user: str = "admin"
+    airflow_admin_password: str = ""
+    # How long to wait for the API server, the admin user and the parsed DAG.
+    first_run_wait_s: float = Field(900.0, gt=0)
+    first_run_poll_s: float = Field(5.0, gt=0)
+    first_run_request_timeout_s: float = Field(15.0, gt=0)

@@ -31,3 +31,14 @@ def use_tracking(settings: PipelineSettings):
                 raise
     mlflow.set_experiment(settings.mlflow_experiment)
     return client
+
+
+def production_version(client):
+    """The model version with the `production` alias, or None when there is none yet."""
+    from mlflow.exceptions import MlflowException
+    from proyecto4_common.names import MODEL_NAME, PRODUCTION_ALIAS
+
+    try:
+        return client.get_model_version_by_alias(MODEL_NAME, PRODUCTION_ALIAS)
+    except MlflowException:
+        return None

@@ -31,7 +31,7 @@ from pipeline.db import make_engine
 from pipeline.features import FEATURES, TARGET, encode
 from pipeline.settings import PipelineSettings
 from pipeline.spec import build_spec, categories_of
-from pipeline.tracking import use_tracking
+from pipeline.tracking import production_version, use_tracking
 
 log = logging.getLogger(__name__)
 
@@ -88,15 +88,85 @@ def _base_params(settings: PipelineSettings, objective: str) -> dict:
     }
 
 
+# The tuned parameters: name -> (type, low, high, log scale). Trials draw from it and the
+# production model's logged parameters are read back through it.
+SEARCH_SPACE: dict[str, tuple[type, float, float, bool]] = {
+    "learning_rate": (float, 0.02, 0.3, True),
+    "num_leaves": (int, 15, 511, True),
+    "min_data_in_leaf": (int, 5, 300, True),
+    "feature_fraction": (float, 0.5, 1.0, False),
+    "bagging_fraction": (float, 0.5, 1.0, False),
+    "lambda_l2": (float, 1e-3, 10.0, True),
+}
+
+
 def _search_space(trial: optuna.Trial) -> dict:
     return {
-        "learning_rate": trial.suggest_float("learning_rate", 0.02, 0.3, log=True),
-        "num_leaves": trial.suggest_int("num_leaves", 15, 511, log=True),
-        "min_data_in_leaf": trial.suggest_int("min_data_in_leaf", 5, 300, log=True),
-        "feature_fraction": trial.suggest_float("feature_fraction", 0.5, 1.0),
-        "bagging_fraction": trial.suggest_float("bagging_fraction", 0.5, 1.0),
-        "lambda_l2": trial.suggest_float("lambda_l2", 1e-3, 10.0, log=True),
+        name: (trial.suggest_int if kind is int else trial.suggest_float)(name, low, high, log=log)
+        for name, (kind, low, high, log) in SEARCH_SPACE.items()
     }
+
+
+@dataclass(frozen=True)
+class ProductionRun:
+    """What tuning reuses from the model in production: its tuned parameters (as logged to
+    MLflow, strings) and the size of the training split it saw."""
+
+    version: str
+    params: dict[str, str]
+    train_rows: int | None
+
+
+@dataclass(frozen=True)
+class TuningPlan:
+    trials: int
+    timeout_s: float
+    # Parameters enqueued as the first trial (production's), or None.
+    warm_start: dict | None
+    reason: str
+
+
+def production_run(client) -> ProductionRun | None:
+    """The production model's run as tuning needs it, or None when nothing is in production."""
+    version = production_version(client)
+    if version is None:
+        return None
+    params = client.get_run(version.run_id).data.params
+    rows = params.get("train_rows")
+    return ProductionRun(str(version.version), params, int(rows) if rows else None)
+
+
+def searched_params(logged: dict[str, str]) -> dict | None:
+    """The search space's parameters out of a run's logged ones, typed and clipped to the
+    space (so Optuna accepts them as a trial); None if any is missing or unreadable."""
+    params = {}
+    for name, (kind, low, high, _) in SEARCH_SPACE.items():
+        try:
+            value = kind(float(logged[name]))
+        except (KeyError, ValueError):
+            return None
+        params[name] = min(max(value, kind(low)), kind(high))
+    return params
+
+
+def plan_tuning(settings: PipelineSettings, train_rows: int, production: ProductionRun | None) -> TuningPlan:
+    """Pure: the budget of this run and where it starts. Production's parameters always go
+    first; the budget shrinks when the training split barely grew since production was
+    trained, as on a scheduled next-day run, so such a run costs a fraction of a full one."""
+    full = TuningPlan(settings.optuna_trials, settings.optuna_timeout_s, None, "no production model: full budget")
+    if production is None:
+        return full
+    warm = searched_params(production.params)
+    start = f"from production v{production.version}'s parameters" if warm else "(production's parameters unreadable)"
+    if not production.train_rows:
+        return TuningPlan(full.trials, full.timeout_s, warm, f"full budget {start}: production's train_rows unknown")
+    growth = abs(train_rows - production.train_rows) / production.train_rows
+    grown = f"training rows {production.train_rows:,} -> {train_rows:,} ({growth:.1%})"
+    if growth < settings.optuna_small_update_fraction:
+        trials = min(settings.optuna_small_update_trials, settings.optuna_trials)
+        timeout = settings.optuna_timeout_s * trials / settings.optuna_trials
+        return TuningPlan(trials, timeout, warm, f"small update, {trials} trials {start}: {grown}")
+    return TuningPlan(full.trials, full.timeout_s, warm, f"full budget {start}: {grown}")
 
 
 class _ReportToTrial:
@@ -123,8 +193,16 @@ class _ReportToTrial:
                     raise optuna.TrialPruned(f"pruned at round {env.iteration}")
 
 
-def tune(settings: PipelineSettings, objective: str, splits: Splits, study_name: str | None = None):
-    """Runs the study; returns (best booster, best params, study)."""
+def tune(
+    settings: PipelineSettings,
+    objective: str,
+    splits: Splits,
+    study_name: str | None = None,
+    plan: TuningPlan | None = None,
+):
+    """Runs the study (the settings' full budget unless a plan says otherwise); returns
+    (best booster, best params, study)."""
+    plan = plan or TuningPlan(settings.optuna_trials, settings.optuna_timeout_s, None, "full budget")
     if objective not in OBJECTIVES:
         raise ValueError(f"objective must be one of {OBJECTIVES}, not {objective!r}")
     X, y = splits.X, splits.y
@@ -135,7 +213,7 @@ def tune(settings: PipelineSettings, objective: str, splits: Splits, study_name:
                             params={"feature_pre_filter": False})
     valid_set = lgb.Dataset(X["validation"].to_numpy(), y["validation"], reference=train_set)
     best: dict = {}
-    deadline = time.monotonic() + settings.optuna_timeout_s
+    deadline = time.monotonic() + plan.timeout_s
 
     def run_trial(trial: optuna.Trial) -> float:
         params = {**_base_params(settings, objective), **_search_space(trial)}
@@ -164,8 +242,11 @@ def tune(settings: PipelineSettings, objective: str, splits: Splits, study_name:
         study_name=study_name,
         load_if_exists=bool(study_name),
     )
+    # What production already knows first, then the baseline: tuning can only improve on them.
+    if plan.warm_start:
+        study.enqueue_trial(plan.warm_start, skip_if_exists=True)
     study.enqueue_trial(BASELINE_PARAMS, skip_if_exists=True)
-    study.optimize(run_trial, n_trials=settings.optuna_trials, timeout=settings.optuna_timeout_s)
+    study.optimize(run_trial, n_trials=plan.trials, timeout=plan.timeout_s)
     if best.get("number") != study.best_trial.number:
         # The best trial ran in another worker sharing the study: train its model here.
         params = {**_base_params(settings, objective), **study.best_trial.params}
@@ -202,7 +283,10 @@ def train_and_log(settings: PipelineSettings, objective: str, study_name: str | 
     from mlflow.models import infer_signature
 
     splits = load_splits(settings)
-    booster, params, study = tune(settings, objective, splits, study_name)
+    client = use_tracking(settings)
+    plan = plan_tuning(settings, len(splits.X["train"]), production_run(client))
+    log.info("objective %s: %s", objective, plan.reason)
+    booster, params, study = tune(settings, objective, splits, study_name, plan)
     val = scores(booster, splits.X["validation"], splits.y["validation"])
     test = scores(booster, splits.X["test"], splits.y["test"])
     metrics = {
@@ -211,7 +295,6 @@ def train_and_log(settings: PipelineSettings, objective: str, study_name: str | 
         TEST_ACCURACY: test["accuracy"],
         TEST_AUROC: test["auroc"],
     }
-    client = use_tracking(settings)
     sample = splits.X["test"].sample(
         n=min(settings.shap_sample_rows, len(splits.X["test"])), random_state=settings.pipeline_seed
     )
@@ -226,6 +309,8 @@ def train_and_log(settings: PipelineSettings, objective: str, study_name: str | 
                 "objective": objective,
                 "best_iteration": booster.best_iteration,
                 "trials": len(study.trials),
+                "trial_budget": plan.trials,
+                "warm_start": bool(plan.warm_start),
                 "pruned_trials": sum(t.state == optuna.trial.TrialState.PRUNED for t in study.trials),
                 "train_rows": len(splits.X["train"]),
                 "validation_rows": len(splits.X["validation"]),

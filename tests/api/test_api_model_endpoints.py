@@ -97,3 +97,37 @@ def test_ready_is_503_while_no_model_could_load(trained_model, log_db, record):
         assert refused.status_code == 503
         assert "no model loaded yet" in refused.json()["detail"]
         assert httpx.get(f"{url}/health").status_code == 200
+
+
+def test_before_the_first_model_ready_says_it_is_waiting_for_it(postgres_db, tmp_path):
+    """A fresh platform: MLflow holds no model at all until the first pipeline run."""
+    from mlflow import MlflowClient
+
+    registry = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    MlflowClient(registry).search_registered_models()  # migrated up front, once
+    env = {"MLFLOW_TRACKING_URI": registry, "DATA_DB_URL": postgres_db,
+           "INFERENCE_API_WATCH_INTERVAL_S": "0"}
+    with uvicorn_app(FACTORY, env) as url:
+        wait_until(lambda: "first load" not in httpx.get(f"{url}/ready").json()["detail"],
+                   60, "the first load to end")
+        ready = httpx.get(f"{url}/ready")
+        predict = httpx.post(f"{url}/predict/", json={"month": 1})
+
+    assert ready.status_code == 503
+    assert ready.json()["detail"].startswith("no model loaded yet: waiting for the first model: ")
+    assert "'flight-delay' alias 'production'" in ready.json()["detail"]
+    assert predict.status_code == 503
+    assert "waiting for the first model" in predict.json()["detail"]
+
+
+def test_an_unreachable_mlflow_is_not_mistaken_for_a_fresh_platform(postgres_db):
+    env = {"MLFLOW_TRACKING_URI": "http://127.0.0.1:9", "DATA_DB_URL": postgres_db,
+           "INFERENCE_API_WATCH_INTERVAL_S": "0"}
+    with uvicorn_app(FACTORY, env) as url:
+        detail = wait_until(
+            lambda: "first load" not in (d := httpx.get(f"{url}/ready").json()["detail"]) and d,
+            120, "the first load to fail",
+        )
+
+    assert "MLflow unreachable" in detail
+    assert "waiting for the first model" not in detail

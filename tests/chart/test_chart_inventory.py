@@ -32,6 +32,10 @@ ALWAYS = (
         ("Secret", "proyecto4-grafana-admin"),
         # The object store's connection of Airflow's remote task logs (on in every layer).
         ("ConfigMap", "proyecto4-airflow-object-store"),
+        # The pipeline's settings for Airflow and the first run at install.
+        ("ConfigMap", "proyecto4-pipeline"),
+        ("Job", "proyecto4-first-run"),
+        ("NetworkPolicy", "proyecto4-first-run"),
     }
 )
 IN_CLUSTER_SERVER_SECRETS = {

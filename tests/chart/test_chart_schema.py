@@ -126,6 +126,24 @@ BAD_VALUES = [
         "Does not match pattern",
         "'object-store' does not match pattern",
     ),
+    (
+        {"pipeline": {"daysPerRun": 0}},
+        "pipeline.daysPerRun",
+        "Must be greater than or equal to 1",
+        "minimum: got 0, want 1",
+    ),
+    (
+        {"pipeline": {"schedule": "daily"}},
+        "pipeline.schedule",
+        "Does not match pattern",
+        "'daily' does not match pattern",
+    ),
+    (
+        {"pipeline": {"runAtInstall": "yes"}},
+        "pipeline.runAtInstall",
+        "Invalid type. Expected: boolean, given: string",
+        "got string, want boolean",
+    ),
 ]
 
 

@@ -47,6 +47,32 @@ def test_dag_has_the_six_tasks_in_order(dag):
     }
 
 
+@pytest.mark.parametrize(
+    ("setting", "schedule", "timetable"),
+    [
+        (None, "@daily", "CronTriggerTimetable"),
+        ("0 3 * * *", "0 3 * * *", "CronTriggerTimetable"),
+        ("", None, "NullTimetable"),
+    ],
+    ids=["default-daily", "cron-from-setting", "empty-means-triggered-only"],
+)
+def test_dag_is_active_on_creation_and_scheduled_by_the_setting(
+    airflow_home, monkeypatch, setting, schedule, timetable
+):
+    from airflow.dag_processing.dagbag import DagBag
+    from proyecto4.local_airflow import dags_folder
+
+    if setting is None:
+        monkeypatch.delenv("PIPELINE_SCHEDULE", raising=False)
+    else:
+        monkeypatch.setenv("PIPELINE_SCHEDULE", setting)
+    dag = DagBag(dag_folder=str(dags_folder() / "project_pipeline.py")).get_dag(DAG_ID)
+
+    assert dag.is_paused_upon_creation is False
+    assert dag.catchup is False and dag.max_active_runs == 1
+    assert (dag.schedule, type(dag.timetable).__name__) == (schedule, timetable)
+
+
 def _row_count(url: str, table: str) -> int:
     with create_engine(url).connect() as conn:
         return conn.execute(text(f"SELECT COUNT(*) FROM {table}")).scalar_one()

@@ -145,3 +145,76 @@ def test_tuning_explores_the_space_without_failed_trials(trained_model, tmp_path
     assert len(states) == 12
     assert optuna.trial.TrialState.FAIL not in states
     assert booster.num_trees() > 0 and set(params) >= {"num_leaves", "min_data_in_leaf"}
+
+
+# ----- scheduled runs stay cheap: warm start from production, smaller budget ----------------
+
+PRODUCTION_PARAMS = {
+    "learning_rate": "0.05", "num_leaves": "63", "min_data_in_leaf": "40",
+    "feature_fraction": "0.9", "bagging_fraction": "0.8", "lambda_l2": "0.5",
+    "objective": "auroc", "trials": "25",
+}
+
+
+@pytest.mark.parametrize(
+    ("production", "train_rows", "trials", "timeout_s", "warm"),
+    [
+        (None, 10_000, 25, 240, False),
+        (("1", PRODUCTION_PARAMS, 200_000), 201_000, 5, 48, True),
+        (("1", PRODUCTION_PARAMS, 200_000), 260_000, 25, 240, True),
+        (("1", PRODUCTION_PARAMS, None), 201_000, 25, 240, True),
+        (("1", {"learning_rate": "0.05"}, 200_000), 201_000, 5, 48, False),
+    ],
+    ids=["no-production", "a-day-added", "much-added", "rows-unknown", "params-unreadable"],
+)
+def test_tuning_plan_table(production, train_rows, trials, timeout_s, warm):
+    from pipeline.training import ProductionRun, plan_tuning
+    from trained import small_budget
+
+    settings = small_budget(optuna_trials=25, optuna_timeout_s=240, optuna_small_update_fraction=0.1,
+                            optuna_small_update_trials=5)
+    plan = plan_tuning(settings, train_rows, ProductionRun(*production) if production else None)
+
+    assert (plan.trials, plan.timeout_s, plan.warm_start is not None) == (trials, timeout_s, warm)
+    if warm:
+        assert plan.warm_start == {
+            "learning_rate": 0.05, "num_leaves": 63, "min_data_in_leaf": 40,
+            "feature_fraction": 0.9, "bagging_fraction": 0.8, "lambda_l2": 0.5,
+        }
+
+
+def test_logged_params_out_of_the_space_are_clipped_into_it():
+    from pipeline.training import SEARCH_SPACE, searched_params
+
+    params = searched_params({**PRODUCTION_PARAMS, "num_leaves": "4000", "learning_rate": "0.001"})
+
+    assert params["num_leaves"] == SEARCH_SPACE["num_leaves"][2]
+    assert params["learning_rate"] == SEARCH_SPACE["learning_rate"][1]
+
+
+def test_a_next_run_starts_from_production_params_with_a_smaller_budget(trained_model, tmp_path):
+    """On the data production was trained on (no rows added), tuning enqueues production's
+    own parameters as its first trial and runs the small budget only."""
+    from pipeline.training import load_splits, plan_tuning, production_run, tune
+    from trained import small_budget
+
+    settings = small_budget(
+        proyecto4_home=tmp_path, data_db_url=trained_model.data_db_url,
+        mlflow_tracking_uri=trained_model.tracking_uri,
+        optuna_trials=12, optuna_small_update_trials=2, lightgbm_max_rounds=20,
+    )
+    client = MlflowClient(trained_model.tracking_uri)
+    logged = client.get_run(client.get_model_version_by_alias(MODEL_NAME, "production").run_id).data.params
+    splits = load_splits(settings)
+
+    production = production_run(client)
+    plan = plan_tuning(settings, len(splits.X["train"]), production)
+    _, _, study = tune(settings, "auroc", splits, plan=plan)
+
+    assert production.version == trained_model.version
+    assert production.train_rows == len(splits.X["train"]) == int(logged["train_rows"])
+    assert plan.trials == 2 and plan.timeout_s == pytest.approx(settings.optuna_timeout_s * 2 / 12)
+    assert len(study.trials) == 2
+    first = study.trials[0].params
+    assert first.keys() == plan.warm_start.keys()
+    assert all(first[k] == pytest.approx(float(logged[k])) for k in first)

@@ -26,25 +26,22 @@ def api_env(mlflow_uri: str, db: str, home, **extra) -> dict[str, str]:
     }
 
 
-def test_before_any_training_predict_and_history_say_to_run_the_pipeline(
-    ui_env, run_page, empty_registry, postgres_db, tmp_path
+@pytest.mark.parametrize("page", ["predict", "history", "explain"])
+def test_before_any_training_each_page_says_it_is_waiting_for_the_first_model(
+    ui_env, run_page, empty_registry, postgres_db, tmp_path, page
 ):
     with uvicorn_app(
         "inference_api.app:create_app", api_env(empty_registry, postgres_db, tmp_path)
     ) as api:
         ui_env(api=api, mlflow=empty_registry)
-        predict = run_page("predict")
-    assert not predict.exception
-    assert not predict.error
-    [message] = [w.value for w in predict.warning]
-    assert "No model is in production yet" in message
-    assert "proyecto4 pipeline run" in message
-    assert not predict.button
+        at = run_page(page)
 
-    history = run_page("history")
-    assert not history.exception
-    [message] = [w.value for w in history.warning]
-    assert "No model has been trained yet" in message
+    assert not at.exception
+    assert not at.error and not at.warning
+    [message] = [i.value for i in at.info]
+    assert message.startswith("**Waiting for the first model.**")
+    assert "starts at install" in message and "proyecto4 pipeline run" in message
+    assert not at.button
 
 
 def test_an_api_without_a_model_offers_to_load_it_and_reports_why_it_cannot(

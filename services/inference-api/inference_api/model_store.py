@@ -40,6 +40,11 @@ class ModelNotFound(ModelLoadError):
     status = 404
 
 
+class WaitingForFirstModel(ModelNotFound):
+    """The alias points at nothing yet: a fresh platform whose first pipeline run has not
+    promoted a model. Not a fault, and /ready says so."""
+
+
 class ModelUnusable(ModelLoadError):
     """The version exists but cannot serve (its spec and booster disagree, no spec...)."""
 
@@ -114,7 +119,13 @@ class ModelStore:
             else:
                 mv = self.client.get_model_version(name, version)
         except Exception as exc:
-            raise _classify(exc, what) from exc
+            error = _classify(exc, what)
+            if version is None and isinstance(error, ModelNotFound):
+                raise WaitingForFirstModel(
+                    f"waiting for the first model: {error} (the pipeline's first run trains and "
+                    f"promotes one; the API loads it as soon as {alias!r} points at it)"
+                ) from exc
+            raise error from exc
         return str(mv.version), mv.run_id
 
     def source(self, version: str | None) -> str:

@@ -19,20 +19,26 @@ def api_down(url: str, reason: str) -> None:
     _details(reason)
 
 
+# Where the first model comes from, for the pages that wait for it.
+_FIRST_RUN = (
+    "The pipeline's first run trains and promotes one: in the cluster it starts at install "
+    "(watch the `project_pipeline` DAG in Airflow), locally run `proyecto4 pipeline run`. "
+    "Reload this page once it has finished."
+)
+
+
 def no_model_in_production() -> None:
-    st.warning(
-        f"**No model is in production yet.** The registry has no `{MODEL_NAME}` version "
-        f"with the `{PRODUCTION_ALIAS}` alias.\n\n"
-        "Run the pipeline (`proyecto4 pipeline run`, or trigger the `project_pipeline` DAG "
-        "in Airflow); it promotes its best model, and the API can then load it."
+    # A fresh platform, not a fault: said as information, not as an error.
+    st.info(
+        f"**Waiting for the first model.** No `{MODEL_NAME}` version has the "
+        f"`{PRODUCTION_ALIAS}` alias yet.\n\n{_FIRST_RUN}"
     )
 
 
 def no_versions() -> None:
-    st.warning(
-        f"**No model has been trained yet.** The registry has no `{MODEL_NAME}` version.\n\n"
-        "Run the pipeline (`proyecto4 pipeline run`, or trigger the `project_pipeline` DAG "
-        "in Airflow); each run registers its models here."
+    st.info(
+        f"**Waiting for the first model.** The registry has no `{MODEL_NAME}` version yet.\n\n"
+        f"{_FIRST_RUN}"
     )
 
 

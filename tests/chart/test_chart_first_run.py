@@ -1,0 +1,149 @@
+"""The installed platform runs itself: the pipeline's settings reach Airflow through the
+umbrella's ConfigMap, and a hook Job triggers the DAG's first run at install."""
+
+from __future__ import annotations
+
+import shlex
+
+import pytest
+import yaml
+from chart_render import (
+    LAYERS,
+    ROOT,
+    find,
+    is_ours,
+    real_deps_dir,
+    render_chart,
+    render_with_sources,
+)
+
+FIRST_RUN = ("templates/job-first-run.yaml", "templates/networkpolicy-first-run.yaml")
+CONFIG = "templates/configmap-pipeline.yaml"
+
+
+def first_run_objects(values: dict | None = None, files: tuple = ()) -> list[tuple[str, str]]:
+    return sorted(
+        (o["kind"], o["metadata"]["name"])
+        for s, o in render_with_sources(values=values, value_files=files)
+        if s.startswith(("proyecto4/templates/job-first-run", "proyecto4/templates/networkpolicy-first-run"))
+    )
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        (None, [("Job", "proyecto4-first-run"), ("NetworkPolicy", "proyecto4-first-run")]),
+        ({"pipeline": {"runAtInstall": False}}, []),
+        ({"airflow": {"enabled": False}}, []),
+    ],
+    ids=["on-by-default", "switched-off", "no-airflow"],
+)
+def test_the_first_run_job_follows_run_at_install(values, expected):
+    assert first_run_objects(values) == expected
+
+
+@pytest.mark.parametrize("layer_name", sorted(LAYERS))
+def test_the_first_run_job_is_a_helm_and_argocd_hook_that_triggers_the_dag(layer_name):
+    objects = render_chart(value_files=LAYERS[layer_name])
+    job = find(objects, "Job", "proyecto4-first-run")
+    values = yaml.safe_load((ROOT / "values.yaml").read_text())
+    image = dict(values["airflow"]["images"]["airflow"])
+    for layer_file in LAYERS[layer_name]:  # the layer's own Airflow image, if it names one
+        layer = yaml.safe_load((ROOT / layer_file).read_text())
+        image.update(layer.get("airflow", {}).get("images", {}).get("airflow", {}))
+    [container] = job["spec"]["template"]["spec"]["containers"]
+    env = {e["name"]: e.get("value", e.get("valueFrom")) for e in container["env"]}
+
+    assert {k: v for k, v in job["metadata"]["annotations"].items() if "hook" in k} == {
+        "helm.sh/hook": "post-install",
+        "helm.sh/hook-delete-policy": "before-hook-creation",
+        "argocd.argoproj.io/hook": "PostSync",
+        "argocd.argoproj.io/hook-delete-policy": "BeforeHookCreation",
+    }
+    assert container["image"] == f"{image['repository']}:{image['tag']}"
+    assert container["command"] == ["python", "-m", "pipeline.first_run"]
+    assert env["AIRFLOW_API_URL"] == "http://proyecto4-api-server:8080"
+    assert env["AIRFLOW_ADMIN_USER"] == values["platform"]["airflowAdmin"]["username"]
+    assert env["AIRFLOW_ADMIN_PASSWORD"] == {
+        "secretKeyRef": {"name": "proyecto4-airflow-admin", "key": "password"}
+    }
+    assert env["FIRST_RUN_WAIT_S"] == str(values["pipeline"]["firstRun"]["waitSeconds"])
+    assert job["spec"]["activeDeadlineSeconds"] > values["pipeline"]["firstRun"]["waitSeconds"]
+
+
+def test_the_admin_user_the_job_logs_in_with_is_the_one_airflow_creates():
+    values = yaml.safe_load((ROOT / "values.yaml").read_text())
+    created = shlex.split(values["airflow"]["createUserJob"]["args"][-1])
+
+    assert created[created.index("-u") + 1] == values["platform"]["airflowAdmin"]["username"]
+
+
+def test_the_job_may_reach_only_dns_and_airflows_api_server():
+    policy = find(render_chart(show_only=FIRST_RUN[1]), "NetworkPolicy", "proyecto4-first-run")
+
+    assert policy["spec"]["podSelector"]["matchLabels"]["app.kubernetes.io/component"] == "first-run"
+    assert "ingress" not in policy["spec"]
+    assert policy["spec"]["egress"][1] == {
+        "to": [{"podSelector": {"matchLabels": {
+            "tier": "airflow", "component": "api-server", "release": "proyecto4",
+        }}}],
+        "ports": [{"port": 8080, "protocol": "TCP"}],
+    }
+
+
+@pytest.mark.parametrize(
+    ("pipeline", "expected"),
+    [
+        ({}, {"PIPELINE_SCHEDULE": "@daily", "PIPELINE_DAYS_PER_RUN": "7"}),
+        ({"schedule": "0 3 * * *", "daysPerRun": 1}, {"PIPELINE_SCHEDULE": "0 3 * * *", "PIPELINE_DAYS_PER_RUN": "1"}),
+        ({"schedule": ""}, {"PIPELINE_SCHEDULE": "", "PIPELINE_DAYS_PER_RUN": "7"}),
+    ],
+    ids=["defaults", "nightly-one-day", "triggered-only"],
+)
+def test_pipeline_values_become_the_settings_airflow_reads(pipeline, expected):
+    [config] = render_chart(values={"pipeline": pipeline} if pipeline else None, show_only=CONFIG)
+
+    assert config["metadata"]["name"] == "proyecto4-pipeline"
+    assert config["data"] == expected
+
+
+def test_the_settings_configmap_is_named_in_airflows_extra_env_from():
+    """The Airflow chart templates extraEnvFrom with its own context: .Release.Name agrees."""
+    values = yaml.safe_load((ROOT / "values.yaml").read_text())["airflow"]
+
+    assert {"configMapRef": {"name": "{{ .Release.Name }}-pipeline"}} in yaml.safe_load(values["extraEnvFrom"])
+
+
+# ----- with the real Airflow chart -----------------------------------------------------
+
+needs_real_deps = pytest.mark.skipif(
+    real_deps_dir() is None, reason="needs the real dependency charts (PROYECTO4_DEPS_DIR)"
+)
+
+
+@needs_real_deps
+@pytest.mark.parametrize("layer_name", sorted(LAYERS))
+def test_every_airflow_component_reads_the_pipeline_settings(layer_name):
+    objects = [o for s, o in render_with_sources(value_files=LAYERS[layer_name]) if not is_ours(s)]
+    pod_template = yaml.safe_load(
+        find(objects, "ConfigMap", "proyecto4-config")["data"]["pod_template_file.yaml"]
+    )
+    readers = {
+        name: find(objects, "Deployment", f"proyecto4-{name}")["spec"]["template"]["spec"]["containers"][0]
+        for name in ("dag-processor", "scheduler", "api-server")
+    }
+    readers["task pods"] = pod_template["spec"]["containers"][0]
+
+    for name, container in readers.items():
+        assert {"configMapRef": {"name": "proyecto4-pipeline"}} in container["envFrom"], name
+
+
+@needs_real_deps
+@pytest.mark.parametrize("layer_name", sorted(LAYERS))
+def test_the_api_server_admits_the_namespaces_pods(layer_name):
+    """Airflow's own NetworkPolicy admits nobody without `from`: the first-run Job and the
+    task pods (Airflow 3's execution API) must get through."""
+    objects = render_chart(value_files=LAYERS[layer_name])
+    policy = find(objects, "NetworkPolicy", "proyecto4-api-server-policy")
+
+    assert {"podSelector": {}} in policy["spec"]["ingress"][0]["from"]
