@@ -155,7 +155,9 @@ def test_remote_logging_off_leaves_out_the_connection_and_the_keys():
     assert CONNECTION_CONFIGMAP not in {o["metadata"]["name"] for o in objects if o["kind"] == "ConfigMap"}
     for role, container in airflow_containers(objects).items():
         refs = [ref.get("secretRef", ref.get("configMapRef"))["name"] for ref in container["envFrom"]]
-        assert refs == [VALUES["platform"]["dataDatabase"]["secretName"]], role
+        assert VALUES["platform"]["dataDatabase"]["secretName"] in refs, role
+        assert VALUES["platform"]["objectStore"]["secretName"] not in refs, role
+        assert CONNECTION_CONFIGMAP not in refs, role
 
 
 def test_remote_logging_off_renders_no_connection_with_stub_dependencies():
