@@ -192,3 +192,13 @@ def test_no_server_restarted_along_the_way(cluster, api, ui, data_source, mlflow
         for name in (f"{RELEASE}-{service}" for service in ("data-source", "mlflow", "inference-api", "streamlit"))
     }
     assert restarts == dict.fromkeys(restarts, 0)
+
+
+def test_the_first_run_job_starts_in_the_airflow_image_and_says_why_it_gave_up(cluster):
+    """The install-time trigger runs from our Airflow image under its rendered pod spec (read-only
+    root, uid 50000) as far as its wait for Airflow's API server, which these tests do not run:
+    it must give up with its one clear line, not crash on a missing module or a read-only path."""
+    code, logs = run_to_completion(cluster, cluster.find("Job", f"{RELEASE}-first-run"), 300)
+    assert code == 1, logs[-3000:]
+    assert "first run not triggered" in logs
+    assert "Traceback" not in logs
