@@ -89,7 +89,8 @@ def databases(objects):
     my.dispose()
 
 
-@pytest.fixture(scope="session")
+# Module scope: the pods and servers go when the module's tests are done, not at session end.
+@pytest.fixture(scope="module")
 def object_store(objects):
     """moto's S3 server where the pods find MinIO (its Service's port on the host), with the
     bucket MLflow's artifacts go to."""
@@ -112,7 +113,7 @@ def _taken(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def cluster(objects, images, databases, object_store):
     pods = Cluster(objects)
     ours = [o for o in objects if o["kind"] == "Service" and o["metadata"]["name"].startswith(
