@@ -104,9 +104,10 @@ def official_bases_available() -> bool:
 
 
 def ca_build_options() -> list[str]:
-    """Mount the machine's CA bundle into build steps and name it to pip and uv (podman only)."""
-    bundle = os.environ.get("SSL_CERT_FILE")
-    if not bundle or not Path(bundle).is_file() or engine() != "podman":
+    """Mount the machine's CA bundle (SSL_CERT_FILE, else Debian's) into build steps and name it
+    to pip and uv (podman only): a TLS-intercepting proxy's CA is trusted there too."""
+    bundle = os.environ.get("SSL_CERT_FILE") or IMAGE_CA_BUNDLE
+    if not Path(bundle).is_file() or engine() != "podman":
         return []
     return [
         "-v", f"{Path(bundle).resolve()}:{IMAGE_CA_BUNDLE}:ro",
