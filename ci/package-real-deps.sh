@@ -18,11 +18,19 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 out="${1:-/tmp/proyecto4-deps}"
 helm="${HELM_BIN:-$root/.tools/helm4/helm}"
-mirrors="${PROYECTO4_MIRRORS:-/work/.mirror}"
-BITNAMI_GIT="${BITNAMI_GIT:-$mirrors/bitnami+charts/repo}"
-PROMETHEUS_GIT="${PROMETHEUS_GIT:-$mirrors/prometheus-community+helm-charts/repo}"
-GRAFANA_GIT="${GRAFANA_GIT:-$mirrors/grafana-community+helm-charts/repo}"
-AIRFLOW_GIT="${AIRFLOW_GIT:-$mirrors/cloudapp-suites+cloudapps-catalog/repo}"
+# PROYECTO4_MIRRORS: a folder of git snapshots named <owner>+<repo>/repo, the default of each
+# source below; without it every *_GIT variable must be given.
+mirrors="${PROYECTO4_MIRRORS:-}"
+BITNAMI_GIT="${BITNAMI_GIT:-${mirrors:+$mirrors/bitnami+charts/repo}}"
+PROMETHEUS_GIT="${PROMETHEUS_GIT:-${mirrors:+$mirrors/prometheus-community+helm-charts/repo}}"
+GRAFANA_GIT="${GRAFANA_GIT:-${mirrors:+$mirrors/grafana-community+helm-charts/repo}}"
+AIRFLOW_GIT="${AIRFLOW_GIT:-${mirrors:+$mirrors/cloudapp-suites+cloudapps-catalog/repo}}"
+for source in BITNAMI_GIT PROMETHEUS_GIT GRAFANA_GIT AIRFLOW_GIT; do
+    if [ -z "${!source}" ]; then
+        echo "error: set $source (a git directory) or PROYECTO4_MIRRORS" >&2
+        exit 2
+    fi
+done
 # apache/airflow is too large to mirror here, so the default source of Airflow chart 1.18.0 is
 # the first commit of a public catalogue that vendored the released package: its templates and
 # values.schema.json are the release's; its values.yaml has a few defaults changed by the

@@ -1,10 +1,10 @@
 #!/bin/bash
 # proyecto4 backup and restore, one step per container of the backup CronJob's pod
 # (templates/backup-cronjob.yaml): `backup.sh postgresql|mysql|objects`, each in the image
-# that has its tool (pg_dump, mysqldump, mc). The containers share /work (an emptyDir).
+# that has its tool (pg_dump, mysqldump, mc). The containers share /backup (an emptyDir).
 #
-# BACKUP_ACTION=backup (the CronJob): postgresql and mysql dump into /work, then objects
-#   copies the artifact prefix into /work/artifacts, writes SHA256SUMS and manifest.json and
+# BACKUP_ACTION=backup (the CronJob): postgresql and mysql dump into /backup, then objects
+#   copies the artifact prefix into /backup/artifacts, writes SHA256SUMS and manifest.json and
 #   uploads everything to <destination>/<id>/ (the manifest last: a backup without one is
 #   unfinished), then deletes backups older than the retention.
 # BACKUP_ACTION=restore (helm proyecto4 restore runs the containers as objects, postgresql,
@@ -18,7 +18,7 @@ set -euo pipefail
 step="$1"
 action="${BACKUP_ACTION:-backup}"
 # The pod's shared emptyDir; another folder when the script runs outside the pod (tests).
-work="${BACKUP_WORK:-/work}"
+work="${BACKUP_WORK:-/backup}"
 tmp="${TMPDIR:-/tmp}"
 mkdir -p "$work"
 
