@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -53,21 +54,28 @@ def chromium(profile: Path) -> Iterator:
 def predict_in_page(driver, url: str, screenshot: Path) -> str:
     """Opens the UI, presses Predict with the form's defaults, waits for the verdict and both
     charts, saves a screenshot; returns the category shown."""
+    from selenium.common.exceptions import TimeoutException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as seen
     from selenium.webdriver.support.ui import WebDriverWait
 
     wait = WebDriverWait(driver, PAGE_WAIT_S)
     driver.get(url)
-    predict = wait.until(
-        seen.element_to_be_clickable((By.XPATH, "//button[.//p[normalize-space()='Predict']]"))
+    button = (By.XPATH, "//button[.//p[normalize-space()='Predict']]")
+    shown = seen.visibility_of_element_located(
+        (By.XPATH, "//h3[starts-with(normalize-space(), 'Prediction:')]")
     )
-    predict.click()
-    verdict = wait.until(
-        seen.visibility_of_element_located(
-            (By.XPATH, "//h3[starts-with(normalize-space(), 'Prediction:')]")
-        )
-    )
+    # A click that lands while a slow page (a CPU-limited container) is still rerunning is
+    # dropped by Streamlit: press again until the verdict shows, within the page's wait.
+    deadline = time.monotonic() + PAGE_WAIT_S
+    while True:
+        wait.until(seen.element_to_be_clickable(button)).click()
+        try:
+            verdict = WebDriverWait(driver, 45).until(shown)
+            break
+        except TimeoutException:
+            if time.monotonic() > deadline:
+                raise
     # Both charts (probability, contributions) drawn before the picture is taken.
     wait.until(
         lambda d: len(d.find_elements(By.CSS_SELECTOR, ".vega-embed canvas, .vega-embed svg")) >= 2
