@@ -43,8 +43,8 @@ test: install tools
 test-helm3:
 	HELM_BIN=$(HELM3) $(UV) run pytest -q -m "not trained" $(HELM_TESTS)
 
-lint:
-	$(UV) run ruff check common cli dags services plugin tests ci
+lint: install
+	$(UV) run ruff check common cli dags services plugin tests ci benchmarks
 
 # The six images, tagged as the chart names them; on stand-in bases when no registry serves
 # the official ones (ci/standin/README.md).
