@@ -214,3 +214,29 @@ def test_two_releases_in_one_namespace_share_only_the_documented_literal_secret_
 def test_nothing_renders_the_unread_airflow_data_connection():
     for layer in ((), ("values/dev.yaml",), ("values/prod.yaml",)):
         assert "AIRFLOW_CONN_PROYECTO4_DATA" not in yaml.safe_dump_all(render_chart(value_files=layer))
+
+
+@pytest.mark.parametrize(
+    ("chart", "address"),
+    [
+        ("inference-api", "INFERENCE_API_URL"),
+        ("mlflow", "MLFLOW_TRACKING_URI"),
+        ("data-source", "DATA_SOURCE_URL"),
+        ("streamlit", None),
+    ],
+)
+def test_a_subchart_port_is_one_value(chart, address):
+    objects = render_chart(values={chart: {"service": {"port": 18123}}})
+    name = f"proyecto4-{chart}"
+    service = find(objects, "Service", name)["spec"]["ports"][0]
+    pod = find(objects, "Deployment", name)["spec"]["template"]["spec"]["containers"][0]
+    policy = find(objects, "NetworkPolicy", name)["spec"]["ingress"][0]["ports"]
+
+    assert (service["port"], service["targetPort"]) == (18123, "http")
+    assert pod["ports"][0] == {"name": "http", "containerPort": 18123, "protocol": "TCP"}
+    assert "18123" in pod["command"]
+    assert {probe["httpGet"]["port"] for k, probe in pod.items() if k.endswith("Probe")} == {"http"}
+    assert policy == [{"port": 18123, "protocol": "TCP"}]
+    if address:
+        addresses = find(objects, "ConfigMap", "proyecto4-addresses")["data"]
+        assert addresses[address].endswith(":18123")

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests/chart"))
-from chart_render import find, render_chart  # noqa: E402
-from proyecto4_plugin import airflow, release  # noqa: E402
+from chart_render import find, render_chart
+from proyecto4_plugin import airflow, release
 
 
 @pytest.mark.parametrize("name", ["proyecto4", "prod", "proyecto4-dev", "mlflow-demo"])
