@@ -14,9 +14,9 @@ app.kubernetes.io/component: backup
 {{- if .registry }}{{ .registry }}/{{ end }}{{ .repository }}:{{ .tag }}
 {{- end }}
 
-{{/* S3 endpoint of the artifact store: mlflow.env.MLFLOW_S3_ENDPOINT_URL (templated), AWS when empty. args: root context */}}
+{{/* S3 endpoint of the artifact store (proyecto4.objectStoreUrl), AWS when empty. args: root context */}}
 {{- define "proyecto4.backup.artifactsEndpoint" -}}
-{{- tpl (.Values.mlflow.env.MLFLOW_S3_ENDPOINT_URL | default "") . | default "https://s3.amazonaws.com" -}}
+{{- include "proyecto4.objectStoreUrl" . | default "https://s3.amazonaws.com" -}}
 {{- end }}
 
 {{/* An environment variable from a key of a Secret. args: name, secret, key */}}

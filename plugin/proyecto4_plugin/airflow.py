@@ -11,20 +11,39 @@ from proyecto4_plugin.http import Service
 from proyecto4_plugin.kube import Cluster
 from proyecto4_plugin.names import DAG_ID
 
-# The chart's create-user Job makes this user; its password is in the Secret named by the
-# release's value platform.airflowAdmin.secretName (key `password`).
+# The chart's create-user Job makes this user (global.platform.airflowAdmin.username); its
+# password is in the Secret named by global.platform.airflowAdmin.secretName (key `password`).
 CHART_ADMIN_USER = "admin"
+
+
+def release_fullname(release: str) -> str:
+    """The chart's proyecto4.fullname (templates/_helpers.tpl), which default Secret names
+    derive from; tests/plugin compare it with what render_chart() names."""
+    name = release if "proyecto4" in release else f"{release}-proyecto4"
+    return name[:63].rstrip("-")
+
+
+def admin_secret_name(values: dict, release: str) -> str | None:
+    """The admin Secret's name from the release's values: the value itself, or the chart's
+    default template resolved as the chart resolves it."""
+    platform = (values.get("global") or {}).get("platform") or {}
+    name = (platform.get("airflowAdmin") or {}).get("secretName")
+    if name and "{{" in name:
+        return f"{release_fullname(release)}-airflow-admin"
+    return name
 
 
 def release_login(cluster: Cluster, release: str) -> tuple[str, str] | None:
     """The Airflow admin login the chart generated for the release, if it has one."""
     values = json.loads(cluster.run(cluster.helm("get", "values", release, "--all", "-o", "json")))
-    secret_name = ((values.get("platform") or {}).get("airflowAdmin") or {}).get("secretName")
+    platform = (values.get("global") or {}).get("platform") or {}
+    user = (platform.get("airflowAdmin") or {}).get("username") or CHART_ADMIN_USER
+    secret_name = admin_secret_name(values, release)
     if not secret_name:
         return None
     secret = cluster.get_json("get", "secret", secret_name)
     encoded = (secret.get("data") or {}).get("password")
-    return (CHART_ADMIN_USER, base64.b64decode(encoded).decode()) if encoded else None
+    return (user, base64.b64decode(encoded).decode()) if encoded else None
 
 
 def _token(airflow: Service, login: tuple[str, str] | None) -> str:

@@ -148,10 +148,14 @@ class RenderError(RuntimeError):
 
 @functools.lru_cache(maxsize=64)
 def _render(
-    values_json: str, show_only: tuple[str, ...], value_files: tuple[str, ...], deps_dir: Path | None
+    values_json: str,
+    show_only: tuple[str, ...],
+    value_files: tuple[str, ...],
+    deps_dir: Path | None,
+    release: str = RELEASE,
 ) -> str:
     chart = prepared_chart(deps_dir)
-    args = ["template", RELEASE, str(chart), "--namespace", NAMESPACE]
+    args = ["template", release, str(chart), "--namespace", NAMESPACE]
     for value_file in value_files:
         args += ["-f", str(chart / value_file)]
     if values_json != "null":
@@ -171,18 +175,21 @@ def render_with_sources(
     show_only: str | list[str] | tuple = (),
     value_files: list[str] | tuple = (),
     deps_dir: Path | None = None,
+    release: str = RELEASE,
 ) -> list[tuple[str, dict]]:
     """(template path, object) of `helm template`, e.g. ("proyecto4/charts/mlflow/templates/service.yaml", {...}).
 
     values: overrides applied last; show_only: template paths as helm names them (e.g.
     "charts/mlflow/templates/job-db-migrate.yaml"); value_files: paths relative to the chart
     root (e.g. "values/dev.yaml"), or absolute paths; deps_dir: a folder of packaged real
-    dependency charts (default: PROYECTO4_DEPS_DIR, else stubs). Raises RenderError with
-    helm's message on failure.
+    dependency charts (default: PROYECTO4_DEPS_DIR, else stubs); release: the release name.
+    Raises RenderError with helm's message on failure.
     """
     if isinstance(show_only, str):
         show_only = (show_only,)
-    text = _render(json.dumps(values, sort_keys=True), tuple(show_only), tuple(value_files), deps_dir)
+    text = _render(
+        json.dumps(values, sort_keys=True), tuple(show_only), tuple(value_files), deps_dir, release
+    )
     rendered = []
     for document in text.split("\n---\n"):
         obj = yaml.safe_load(document)
@@ -204,9 +211,12 @@ def render_chart(
     show_only: str | list[str] | tuple = (),
     value_files: list[str] | tuple = (),
     deps_dir: Path | None = None,
+    release: str = RELEASE,
 ) -> list[dict]:
     """Objects of `helm template` as dicts; arguments as in render_with_sources."""
-    return [obj for _, obj in render_with_sources(values, show_only, value_files, deps_dir)]
+    return [
+        obj for _, obj in render_with_sources(values, show_only, value_files, deps_dir, release)
+    ]
 
 
 def find(objects: list[dict], kind: str, name: str) -> dict:

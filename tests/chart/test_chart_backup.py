@@ -125,7 +125,6 @@ def test_steps_are_the_plugins_in_their_images_with_secure_defaults(layer):
 
 
 def test_each_step_reads_only_its_own_stores_credentials_from_the_platform_secrets():
-    platform = VALUES["platform"]
     by_step = {c["name"]: env(c) for c in steps(cronjob())}
     secrets = {
         name: value
@@ -134,17 +133,17 @@ def test_each_step_reads_only_its_own_stores_credentials_from_the_platform_secre
         if isinstance(value, tuple)
     }
     assert secrets == {
-        "DATA_DB_URL": (platform["dataDatabase"]["secretName"], "DATA_DB_URL"),
+        "DATA_DB_URL": ("proyecto4-data-db", "DATA_DB_URL"),
         "AIRFLOW_DB_URL": (VALUES["airflow"]["data"]["metadataSecretName"], "connection"),
-        "MLFLOW_DB_URL": (platform["mlflowDatabase"]["secretName"], "MLFLOW_BACKEND_STORE_URI"),
-        "ARTIFACTS_ACCESS_KEY_ID": (platform["objectStore"]["secretName"], "AWS_ACCESS_KEY_ID"),
+        "MLFLOW_DB_URL": ("proyecto4-mlflow-db", "MLFLOW_BACKEND_STORE_URI"),
+        "ARTIFACTS_ACCESS_KEY_ID": ("proyecto4-object-store", "AWS_ACCESS_KEY_ID"),
         "ARTIFACTS_SECRET_ACCESS_KEY": (
-            platform["objectStore"]["secretName"],
+            "proyecto4-object-store",
             "AWS_SECRET_ACCESS_KEY",
         ),
-        "BACKUP_ACCESS_KEY_ID": (platform["objectStore"]["secretName"], "AWS_ACCESS_KEY_ID"),
+        "BACKUP_ACCESS_KEY_ID": ("proyecto4-object-store", "AWS_ACCESS_KEY_ID"),
         "BACKUP_SECRET_ACCESS_KEY": (
-            platform["objectStore"]["secretName"],
+            "proyecto4-object-store",
             "AWS_SECRET_ACCESS_KEY",
         ),
     }
@@ -213,7 +212,7 @@ def test_destination_and_artifacts_follow_the_layer(layer):
             },
             ("https://s3.backup.example", "offsite"),
         ),
-        ({}, ("http://proyecto4-minio:9000", VALUES["platform"]["objectStore"]["secretName"])),
+        ({}, ("http://proyecto4-minio:9000", "proyecto4-object-store")),
     ],
 )
 def test_a_backup_store_of_its_own(values, expected):

@@ -63,7 +63,7 @@ def test_the_first_run_job_is_a_helm_and_argocd_hook_that_triggers_the_dag(layer
     assert container["image"] == f"{image['repository']}:{image['tag']}"
     assert container["command"] == ["python", "-m", "pipeline.first_run"]
     assert env["AIRFLOW_API_URL"] == "http://proyecto4-api-server:8080"
-    assert env["AIRFLOW_ADMIN_USER"] == values["platform"]["airflowAdmin"]["username"]
+    assert env["AIRFLOW_ADMIN_USER"] == values["global"]["platform"]["airflowAdmin"]["username"]
     assert env["AIRFLOW_ADMIN_PASSWORD"] == {
         "secretKeyRef": {"name": "proyecto4-airflow-admin", "key": "password"}
     }
@@ -75,7 +75,8 @@ def test_the_admin_user_the_job_logs_in_with_is_the_one_airflow_creates():
     values = yaml.safe_load((ROOT / "values.yaml").read_text())
     created = shlex.split(values["airflow"]["createUserJob"]["args"][-1])
 
-    assert created[created.index("-u") + 1] == values["platform"]["airflowAdmin"]["username"]
+    # One value: the create-user Job's arguments template the same username.
+    assert created[created.index("-u") + 1] == "{{ .Values.global.platform.airflowAdmin.username }}"
 
 
 def test_the_job_may_reach_only_dns_and_airflows_api_server():

@@ -34,6 +34,8 @@ ALWAYS = (
         ("ConfigMap", "proyecto4-airflow-object-store"),
         # The pipeline's settings for Airflow and the first run at install.
         ("ConfigMap", "proyecto4-pipeline"),
+        # Every in-cluster address our pods and Airflow's read (configmap-addresses.yaml).
+        ("ConfigMap", "proyecto4-addresses"),
         ("Job", "proyecto4-first-run"),
         ("NetworkPolicy", "proyecto4-first-run"),
     }

@@ -33,9 +33,8 @@ def rendered_names(documents: list[str], kind: str) -> set[str]:
 @pytest.mark.parametrize("release", [
     "proyecto4",
     "prod",
-    # A release name that contains a subchart's name makes that subchart's fullname the release
-    # name alone, which NOTES (and the in-cluster URLs in values.yaml) do not follow yet: issue 13.
-    pytest.param("mlflow-demo", marks=pytest.mark.xfail(strict=True, reason="issue 13: one helper for in-cluster names")),
+    # Contains a subchart's name: that subchart's fullname is the release name alone.
+    "mlflow-demo",
 ])
 def test_every_object_notes_names_is_rendered(release):
     notes, documents = install_dry_run(release)

@@ -66,8 +66,8 @@ BAD_VALUES = [
         "'lots' does not match pattern",
     ),
     (
-        {"platform": {"dataDatabase": {"secretName": "Data_DB"}}},
-        "platform.dataDatabase.secretName",
+        {"global": {"platform": {"dataDatabase": {"secretName": "Data_DB"}}}},
+        "global.platform.dataDatabase.secretName",
         "Does not match pattern",
         "'Data_DB' does not match pattern",
     ),

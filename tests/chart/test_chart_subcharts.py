@@ -7,7 +7,7 @@ are about our subcharts, and the renders stay fast with the real dependency char
 from __future__ import annotations
 
 import pytest
-from chart_render import find, render_chart, render_with_sources
+from chart_render import container_env, find, render_chart, render_with_sources
 
 LIGHT = {"airflow": {"enabled": False}, "kube-prometheus-stack": {"enabled": False}}
 SERVICES = {"data-source": 8000, "inference-api": 8989, "mlflow": 5000, "streamlit": 8501}
@@ -187,7 +187,10 @@ def test_secret_references(service, secrets):
     refs = [e["secretRef"]["name"] for e in main["envFrom"] if "secretRef" in e]
 
     assert refs == secrets
-    assert main["envFrom"][0] == {"configMapRef": {"name": f"proyecto4-{service}"}}
+    # The release's addresses first, the component's own settings over them.
+    own = main["envFrom"].index({"configMapRef": {"name": f"proyecto4-{service}"}})
+    if service != "data-source":
+        assert main["envFrom"][:own] == [{"configMapRef": {"name": "proyecto4-addresses"}}]
 
 
 @pytest.mark.parametrize(
@@ -202,7 +205,9 @@ def test_secret_references(service, secrets):
     ],
 )
 def test_urls_come_from_values(service, key, value):
-    assert find(render({}), "ConfigMap", f"proyecto4-{service}")["data"][key] == value
+    objects = render({})
+    main = container(find(objects, "Deployment", f"proyecto4-{service}"))
+    assert container_env(objects, main)[key][1] == value
 
 
 @pytest.mark.parametrize(("service_type", "node_port"), [("ClusterIP", None), ("NodePort", 32000)])
@@ -252,7 +257,9 @@ def test_locust_modes(mode, deployments, jobs):
     assert {n for n in names(objects, "Job") if "locust" in n} == jobs
     if mode == "distributed":
         worker = container(find(objects, "Deployment", "proyecto4-locust-worker"))
-        assert worker["args"] == ["--worker", "--master-host", "proyecto4-locust-master"]
+        assert worker["args"] == [
+            "--worker", "--master-host", "proyecto4-locust-master", "--master-port", "5557"
+        ]
         assert find(objects, "Deployment", "proyecto4-locust-worker")["spec"]["replicas"] == 2
     else:
         args = find(objects, "Job", "proyecto4-locust-headless-1")["spec"]["template"]["spec"][
@@ -260,7 +267,11 @@ def test_locust_modes(mode, deployments, jobs):
         ][0]["args"]
         assert args[:5] == ["--headless", "--users", "20", "--spawn-rate", "5"]
     config = find(objects, "ConfigMap", "proyecto4-locust")["data"]
-    assert config["LOCUST_HOST"] == "http://proyecto4-inference-api:8989"
+    # No host of its own: the locustfile falls back to INFERENCE_API_URL, the release's API.
+    assert config["LOCUST_HOST"] == ""
+    assert find(objects, "ConfigMap", "proyecto4-addresses")["data"]["INFERENCE_API_URL"] == (
+        "http://proyecto4-inference-api:8989"
+    )
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,5 @@
 """Airflow's task logs kept in the object store: airflow.cfg's [logging] settings, the object
-store's connection (templates/airflow-configmap.yaml) and keys (platform.objectStore.secretName)
+store's connection (templates/airflow-configmap.yaml) and keys (global.platform.objectStore.secretName)
 in the scheduler, the API server and the task pods, in each values layer; no credential in a
 ConfigMap or in values. tests/pipeline/test_task_logs.py runs a task with these settings.
 """
@@ -27,7 +27,7 @@ needs_real_deps = pytest.mark.skipif(
     real_deps_dir() is None, reason="needs the real dependency charts (PROYECTO4_DEPS_DIR)"
 )
 VALUES = yaml.safe_load((ROOT / "values.yaml").read_text())
-OBJECT_STORE_SECRET = VALUES["platform"]["objectStore"]["secretName"]
+OBJECT_STORE_SECRET = "proyecto4-object-store"
 CONNECTION_CONFIGMAP = "proyecto4-airflow-object-store"
 CONNECTION_VARIABLE = "AIRFLOW_CONN_PROYECTO4_OBJECT_STORE"
 KEYS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
@@ -155,8 +155,8 @@ def test_remote_logging_off_leaves_out_the_connection_and_the_keys():
     assert CONNECTION_CONFIGMAP not in {o["metadata"]["name"] for o in objects if o["kind"] == "ConfigMap"}
     for role, container in airflow_containers(objects).items():
         refs = [ref.get("secretRef", ref.get("configMapRef"))["name"] for ref in container["envFrom"]]
-        assert VALUES["platform"]["dataDatabase"]["secretName"] in refs, role
-        assert VALUES["platform"]["objectStore"]["secretName"] not in refs, role
+        assert "proyecto4-data-db" in refs, role
+        assert "proyecto4-object-store" not in refs, role
         assert CONNECTION_CONFIGMAP not in refs, role
 
 

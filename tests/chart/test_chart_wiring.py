@@ -20,7 +20,7 @@ from chart_render import (
     render_chart,
     render_with_sources,
 )
-from values_comments import uncommented_keys
+from values_comments import empty_comments, uncommented_keys
 
 
 def secret_data(objects: list[dict], name: str) -> dict[str, str]:
@@ -188,11 +188,12 @@ def test_values_files_hold_no_password(path):
 def test_the_airflow_admin_password_comes_from_a_secret():
     job = yaml.safe_load((ROOT / "values.yaml").read_text())["airflow"]["createUserJob"]
 
-    assert job["env"][0]["valueFrom"]["secretKeyRef"] == {
-        "name": "proyecto4-airflow-admin",
-        "key": "password",
-    }
-    assert '-p "$AIRFLOW_ADMIN_PASSWORD"' in job["args"][-1]
+    # The chart templates extraVolumes (not env): the Secret follows its value.
+    assert job["extraVolumes"][0]["secret"]["secretName"] == (
+        '{{ include "proyecto4.secretName" (dict "ctx" . "key" "airflowAdmin") }}'
+    )
+    mount = job["extraVolumeMounts"][0]["mountPath"]
+    assert f'-p "$(cat {mount}/password)"' in job["args"][-1]
 
 
 @pytest.mark.parametrize("path", ["values.yaml", "values/dev.yaml", "values/prod.yaml"])
@@ -205,6 +206,17 @@ def test_every_value_has_a_comment(path):
     ]
 
     assert missing == []
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["values.yaml", "values/dev.yaml", "values/prod.yaml", *sorted(
+        str(p.relative_to(ROOT)) for p in (ROOT / "chart").glob("*/values.yaml")
+    )],
+)
+def test_no_value_has_a_one_word_comment(path):
+    # "# On.", "# Ceiling.", "# Tag." restate the key; a comment says what a user needs.
+    assert empty_comments((ROOT / path).read_text()) == []
 
 
 def test_every_subchart_value_has_a_comment():
@@ -267,7 +279,7 @@ def test_airflow_runs_the_kubernetes_executor_on_our_database():
         env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]["valueFrom"]["secretKeyRef"]["name"]
         == "proyecto4-airflow-metadata"
     )
-    assert env["MLFLOW_TRACKING_URI"]["value"] == "http://proyecto4-mlflow:5000"
+    assert {"configMapRef": {"name": "proyecto4-addresses"}} in scheduler["containers"][0]["envFrom"]
     assert {"secretRef": {"name": "proyecto4-data-db"}} in scheduler["containers"][0]["envFrom"]
     assert "helm.sh/hook" not in migrate["metadata"].get("annotations", {})
     assert scheduler["containers"][0]["image"] == "ghcr.io/proyecto4/proyecto4-airflow:0.1.0"
@@ -376,7 +388,7 @@ def test_the_airflow_database_created_at_first_start_is_the_one_airflow_uses():
 
     assert (
         script
-        == f"CREATE DATABASE {values['platform']['airflowDatabase']['name']} OWNER {{{{ .Values.auth.username }}}};"
+        == f"CREATE DATABASE {values['global']['platform']['airflowDatabase']['name']} OWNER {{{{ .Values.auth.username }}}};"
     )
 
 

@@ -93,7 +93,7 @@ def cluster(tmp_path, api_url, trained_model):
         # Nothing answers there: the plugin logs in to Airflow and finds it down.
         "svc/r-api-server": free_port(),
     }
-    values = {"platform": {"airflowAdmin": {"secretName": "proyecto4-airflow-admin"}}}
+    values = {"global": {"platform": {"airflowAdmin": {"secretName": "proyecto4-airflow-admin"}}}}
     cluster = {"objects": objects, "forwards": forwards, "values": values}
     (tmp_path / "cluster.json").write_text(json.dumps(cluster))
     return tmp_path

@@ -38,9 +38,20 @@ containers:
     {{- end }}
     {{- with $v.ports }}
     ports:
-      {{- toYaml . | nindent 6 }}
+      {{- range . }}
+      {{- /* An entry without containerPort listens on service.port: one value per chart. */}}
+      {{- $port := deepCopy . }}
+      {{- if not $port.containerPort }}
+      {{- $_ := set $port "containerPort" (int $ctx.Values.service.port) }}
+      {{- end }}
+      - {{- toYaml $port | nindent 8 }}
+      {{- end }}
     {{- end }}
     envFrom:
+      {{- range $ctx.Values.envFromConfigMaps }}
+      - configMapRef:
+          name: {{ tpl . $ctx }}
+      {{- end }}
       - configMapRef:
           name: {{ $fullname }}
       {{- range $ctx.Values.envFromSecrets }}
@@ -53,7 +64,7 @@ containers:
     {{- end }}
     {{- range $kind, $probe := $v.probes }}
     {{ $kind }}Probe:
-      {{- toYaml $probe | nindent 6 }}
+      {{- tpl (toYaml $probe) $ctx | nindent 6 }}
     {{- end }}
     resources:
       {{- toYaml $v.resources | nindent 6 }}
