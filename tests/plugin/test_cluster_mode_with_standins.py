@@ -207,10 +207,21 @@ def test_status_logs_in_to_airflow_with_the_admin_secret_of_the_release(cluster,
     ]
 
 
-def test_mlflow_calls_log_in_as_the_mlflow_admin_of_the_release(cluster, monkeypatch):
+def test_mlflow_calls_log_in_as_the_mlflow_admin_of_the_release(tmp_path, monkeypatch):
     from proyecto4_plugin.endpoints import mlflow_auth, mlflow_release_login
     from proyecto4_plugin.kube import Cluster
 
+    secret = {
+        "kind": "Secret",
+        "metadata": {"name": "proyecto4-mlflow-auth"},
+        "data": {
+            "admin-username": base64.b64encode(b"admin").decode(),
+            "admin-password": base64.b64encode(b"mlflow-s3cret").decode(),
+        },
+    }
+    values = {"platform": {"mlflowAuth": {"secretName": "proyecto4-mlflow-auth"}}}
+    (tmp_path / "cluster.json").write_text(json.dumps({"objects": [secret], "forwards": {}, "values": values}))
+    cluster = tmp_path
     monkeypatch.setenv("STANDIN_CLUSTER", str(cluster / "cluster.json"))
     monkeypatch.setenv("STANDIN_LOG", str(cluster / "calls.log"))
     monkeypatch.delenv("MLFLOW_TRACKING_USERNAME", raising=False)
