@@ -29,13 +29,15 @@ def call(url: str, method: str, path: str, body: dict, auth=None) -> httpx.Respo
 
 
 @pytest.mark.parametrize(("method", "path", "body"), ANONYMOUS_REQUESTS)
-def test_anonymous_requests_are_refused(secured_model, method, path, body):
+def test_anonymous_requests_are_refused(secured_model, users, method, path, body):
+    from mlflow import MlflowClient
+
     answer = call(secured_model.url, method, path, body)
     assert answer.status_code == 401
     # Nothing moved: production is still the pipeline's version.
-    from mlflow import MlflowClient
-
-    assert MlflowClient(secured_model.url).get_model_version_by_alias(MODEL_NAME, PRODUCTION_ALIAS).version == secured_model.version
+    with logged_in_as(users.reader):
+        production = MlflowClient(secured_model.url).get_model_version_by_alias(MODEL_NAME, PRODUCTION_ALIAS)
+    assert production.version == secured_model.version
 
 
 def test_a_wrong_password_is_refused_and_health_stays_open(secured_mlflow, users):
