@@ -12,6 +12,8 @@ from proyecto4_mlflow.auth import User
 from servers import REPO, uvicorn_app
 
 API = "/api/2.0/mlflow"
+# The API loads the model before /ready answers; a loaded shared machine needs more than the default.
+API_START_S = 400
 
 # (method, path, body): a search, a registration and a move of `production`.
 ANONYMOUS_REQUESTS = [
@@ -86,7 +88,7 @@ def _api_env(secured_model, user) -> dict[str, str]:
 
 
 def test_the_api_loads_production_with_the_reader_user(secured_model, users):
-    with uvicorn_app("inference_api.app:create_app", _api_env(secured_model, users.reader), health="/ready") as api:
+    with uvicorn_app("inference_api.app:create_app", _api_env(secured_model, users.reader), health="/ready", timeout=API_START_S) as api:
         model = httpx.get(api + "/model", timeout=30)
         assert model.status_code == 200
         assert model.json()["model_version"] == secured_model.version
@@ -145,7 +147,7 @@ def test_the_plugin_promotes_and_rolls_back_with_the_admin_user(plugin, secured_
     from mlflow import MlflowClient
 
     first, second = two_versions
-    with uvicorn_app("inference_api.app:create_app", _api_env(secured_model, users.reader), health="/ready") as api:
+    with uvicorn_app("inference_api.app:create_app", _api_env(secured_model, users.reader), health="/ready", timeout=API_START_S) as api:
         urls = ["--api-url", api, "--mlflow-url", secured_model.url]
 
         def helm_proyecto4(user, command, *args):
