@@ -37,14 +37,17 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def uvicorn_app(factory: str, env: dict[str, str] | None = None, health: str = "/health") -> Iterator[str]:
-    """Serves `module:factory` with uvicorn on a free port; yields its base URL."""
+def uvicorn_app(
+    factory: str, env: dict[str, str] | None = None, health: str = "/health", timeout: float = 120
+) -> Iterator[str]:
+    """Serves `module:factory` with uvicorn on a free port; yields its base URL once `health`
+    answers (within `timeout` seconds)."""
     port = free_port()
     # No access log, as the API is deployed (and a quieter test log).
     args = [str(BIN / "uvicorn"), factory, "--factory", "--host", "127.0.0.1", "--port", str(port),
             "--no-access-log"]
     url = f"http://127.0.0.1:{port}"
-    with running(args, url + health, env):
+    with running(args, url + health, env, timeout=timeout):
         yield url
 
 

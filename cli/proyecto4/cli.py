@@ -84,16 +84,34 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to bind")] = "127.0.0.1",
 ) -> None:
     """Serves one component in the foreground until Ctrl-C."""
-    from proyecto4.processes import HEALTH_PATHS, server_command
+    from proyecto4.processes import HEALTH_PATHS, mlflow_auth, server_command
 
     if component not in HEALTH_PATHS:
         raise typer.BadParameter(f"choose one of {', '.join(HEALTH_PATHS)}", param_hint="COMPONENT")
     settings = _settings()
     settings.ensure_home()
     command = server_command(component, host, port or PORTS[component], settings)
+    env = dict(os.environ)
+    if component == "mlflow":
+        auth = mlflow_auth(settings)
+        _print_mlflow_credentials(auth)
+        env.update(auth.server_env)
     console.print(f"serving {component} on http://{host}:{port or PORTS[component]}")
     with contextlib.suppress(KeyboardInterrupt):
-        raise typer.Exit(subprocess.call(command))
+        raise typer.Exit(subprocess.call(command, env=env))
+
+
+def _print_mlflow_credentials(auth) -> None:
+    """The generated MLflow users, shown in full only on the start that generated them."""
+    if auth.created:
+        users = auth.credentials
+        console.print(
+            "[bold]MLflow users[/bold] (basic-auth; generated once, shown only now):\n"
+            + "".join(f"  {u.username:<9} {u.password}\n" for u in (users.admin, users.pipeline, users.reader))
+            + f"kept in {auth.credentials_file} (mode 600)"
+        )
+    else:
+        console.print(f"MLflow users (basic-auth): {auth.credentials_file}")
 
 
 @app.command()
@@ -129,33 +147,44 @@ def demo(
     until: Annotated[str, typer.Option(help="Last day the pipeline ingests")] = DEFAULT_DEMO_UNTIL.isoformat(),
 ) -> None:
     """Runs the whole platform locally: data source, MLflow, pipeline, API and UI."""
-    from proyecto4.processes import background
+    from proyecto4.processes import background, mlflow_auth
 
     settings = _settings()
     settings.ensure_home()
     mlflow_url = f"http://127.0.0.1:{PORTS['mlflow']}"
     env = {"MLFLOW_TRACKING_URI": mlflow_url, "DATA_SOURCE_URL": f"http://127.0.0.1:{PORTS['data-source']}"}
+    # MLflow runs with basic-auth, as in the cluster: the pipeline writes as `pipeline`, the
+    # API and the UI read as `reader`.
+    auth = mlflow_auth(settings)
+    _print_mlflow_credentials(auth)
+    env_of = {
+        "data-source": env,
+        "mlflow": {**env, **auth.server_env},
+        "pipeline": {**env, **auth.credentials.pipeline.tracking_env()},
+        "api": {**env, **auth.credentials.reader.tracking_env()},
+        "ui": {**env, **auth.credentials.reader.tracking_env()},
+    }
     with contextlib.ExitStack() as stack:
         try:
             for name in ("data-source", "mlflow"):
-                stack.enter_context(background(name, PORTS[name], settings, env))
+                stack.enter_context(background(name, PORTS[name], settings, env_of[name]))
                 console.print(f"[green]up[/green] {name}")
             code = subprocess.call(
                 [sys.executable, "-m", "proyecto4.cli", "pipeline", "run", "--until", until],
-                env={**os.environ, **env},
+                env={**os.environ, **env_of["pipeline"]},
             )
             if code != 0:
                 console.print("[red]the pipeline did not put a model in production[/red]")
                 raise typer.Exit(code)
             for name in ("api", "ui"):
-                stack.enter_context(background(name, PORTS[name], settings, env))
+                stack.enter_context(background(name, PORTS[name], settings, env_of[name]))
                 console.print(f"[green]up[/green] {name}")
         except RuntimeError as error:
             console.print(f"[red]{error}[/red]")
             raise typer.Exit(1)
         console.print(
             "\n[bold]proyecto4 is running[/bold]\n"
-            f"  MLflow UI       {mlflow_url}\n"
+            f"  MLflow UI       {mlflow_url} (users: {auth.credentials_file})\n"
             f"  Streamlit UI    http://127.0.0.1:{PORTS['ui']}\n"
             f"  Inference API   http://127.0.0.1:{PORTS['api']}/docs\n"
             f"  Data source     http://127.0.0.1:{PORTS['data-source']}/metadata\n"

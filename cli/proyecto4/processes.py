@@ -39,10 +39,19 @@ def server_command(name: str, host: str, port: int, settings) -> list[str]:
         backend = os.environ.get("MLFLOW_BACKEND_STORE_URI") or (
             f"sqlite:///{settings.proyecto4_home / 'mlflow.db'}"
         )
+        # Basic-auth as in the cluster: the process needs mlflow_auth(settings).server_env.
         return [str(BIN / "mlflow"), "server", "--backend-store-uri", backend,
                 "--artifacts-destination", str(settings.mlflow_artifacts_dir),
-                "--host", host, "--port", str(port), "--workers", "1"]
+                "--host", host, "--port", str(port), "--workers", "1", "--app-name", "basic-auth"]
     raise ValueError(f"unknown component {name!r}")
+
+
+def mlflow_auth(settings):
+    """The local MLflow server's basic-auth (configuration, users, credentials generated into
+    PROYECTO4_HOME on first use): a proyecto4_mlflow.auth.LocalAuth."""
+    from proyecto4_mlflow.auth import prepare_local
+
+    return prepare_local(settings.proyecto4_home)
 
 
 HEALTH_PATHS = {"api": "/health", "data-source": "/health", "ui": "/_stcore/health", "mlflow": "/health"}

@@ -7,6 +7,12 @@ DAG_ID = "project_pipeline"
 MODEL_NAME = "flight-delay"
 PRODUCTION_ALIAS = "production"
 
+# Users of MLflow's basic-auth: the admin (user management, the plugin's promote/rollback),
+# the pipeline (writes runs and model versions), the API and the UI (read only).
+MLFLOW_ADMIN_USER = "admin"
+MLFLOW_PIPELINE_USER = "pipeline"
+MLFLOW_READER_USER = "reader"
+
 # MLflow metrics of every training run.
 VAL_ACCURACY = "val_accuracy"
 VAL_AUROC = "val_auroc"

@@ -10,27 +10,11 @@ from proyecto4_plugin.errors import PluginError
 from proyecto4_plugin.http import Service
 from proyecto4_plugin.kube import Cluster
 from proyecto4_plugin.names import DAG_ID
+from proyecto4_plugin.release import platform_secret_name
 
 # The chart's create-user Job makes this user (global.platform.airflowAdmin.username); its
 # password is in the Secret named by global.platform.airflowAdmin.secretName (key `password`).
 CHART_ADMIN_USER = "admin"
-
-
-def release_fullname(release: str) -> str:
-    """The chart's proyecto4.fullname (templates/_helpers.tpl), which default Secret names
-    derive from; tests/plugin compare it with what render_chart() names."""
-    name = release if "proyecto4" in release else f"{release}-proyecto4"
-    return name[:63].rstrip("-")
-
-
-def admin_secret_name(values: dict, release: str) -> str | None:
-    """The admin Secret's name from the release's values: the value itself, or the chart's
-    default template resolved as the chart resolves it."""
-    platform = (values.get("global") or {}).get("platform") or {}
-    name = (platform.get("airflowAdmin") or {}).get("secretName")
-    if name and "{{" in name:
-        return f"{release_fullname(release)}-airflow-admin"
-    return name
 
 
 def release_login(cluster: Cluster, release: str) -> tuple[str, str] | None:
@@ -38,7 +22,7 @@ def release_login(cluster: Cluster, release: str) -> tuple[str, str] | None:
     values = json.loads(cluster.run(cluster.helm("get", "values", release, "--all", "-o", "json")))
     platform = (values.get("global") or {}).get("platform") or {}
     user = (platform.get("airflowAdmin") or {}).get("username") or CHART_ADMIN_USER
-    secret_name = admin_secret_name(values, release)
+    secret_name = platform_secret_name(values, release, "airflowAdmin")
     if not secret_name:
         return None
     secret = cluster.get_json("get", "secret", secret_name)

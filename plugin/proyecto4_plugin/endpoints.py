@@ -6,6 +6,8 @@ Port-forwards live as long as the ExitStack the command runs in.
 
 from __future__ import annotations
 
+import base64
+import json
 import os
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -34,8 +36,9 @@ class Targets:
         )
 
 
-def mlflow_auth() -> dict:
-    """MLflow's own client settings for a server behind basic auth or a token."""
+def mlflow_auth(release_login: tuple[str, str] | None = None) -> dict:
+    """MLflow's own client settings for a server behind basic auth or a token; without them,
+    the release's MLflow admin (cluster mode)."""
     user, password = (
         os.environ.get("MLFLOW_TRACKING_USERNAME"),
         os.environ.get("MLFLOW_TRACKING_PASSWORD"),
@@ -43,7 +46,23 @@ def mlflow_auth() -> dict:
     if user and password:
         return {"auth": (user, password)}
     token = os.environ.get("MLFLOW_TRACKING_TOKEN")
-    return {"headers": {"Authorization": f"Bearer {token}"}} if token else {}
+    if token:
+        return {"headers": {"Authorization": f"Bearer {token}"}}
+    return {"auth": release_login} if release_login else {}
+
+
+def mlflow_release_login(cluster: Cluster, release: str) -> tuple[str, str] | None:
+    """The MLflow admin the chart generated for the release (the Secret named by its value
+    global.platform.mlflowAuth.secretName), whose promote and rollback need the registered model's
+    manage permission; None when the release has no such Secret."""
+    values = json.loads(cluster.run(cluster.helm("get", "values", release, "--all", "-o", "json")))
+    secret_name = parts.platform_secret_name(values, release, "mlflowAuth")
+    if not secret_name:
+        return None
+    data = cluster.get_json("get", "secret", secret_name).get("data") or {}
+    if not (data.get("admin-username") and data.get("admin-password")):
+        return None
+    return tuple(base64.b64decode(data[key]).decode() for key in ("admin-username", "admin-password"))
 
 
 class Endpoints:
@@ -104,7 +123,10 @@ class Endpoints:
         return service
 
     def mlflow(self) -> Service:
-        return self.service("mlflow", **mlflow_auth())
+        login = None
+        if not self.targets.mlflow_url and not os.environ.get("MLFLOW_TRACKING_USERNAME"):
+            login = mlflow_release_login(self.cluster, self.release())
+        return self.service("mlflow", **mlflow_auth(login))
 
     def api_replicas(self) -> list[Service]:
         """One client per serving API pod (each loads its model itself), or the given URL."""

@@ -23,8 +23,27 @@ COMPONENT_TITLES = {
     "locust": "Locust",
 }
 WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet")
+# Suffixes of the chart's default Secret names (global.platform.<key>.secretName in values.yaml).
+PLATFORM_SECRET_SUFFIXES = {"airflowAdmin": "airflow-admin", "mlflowAuth": "mlflow-auth"}
 # What the plugin looks up of a release, in kubectl's notation.
 RELEASE_KINDS = "services,deployments,statefulsets,daemonsets,jobs,cronjobs"
+
+
+def release_fullname(release: str) -> str:
+    """The chart's proyecto4.fullname (templates/_helpers.tpl), which default Secret names
+    derive from; tests/plugin compare it with what render_chart() names."""
+    name = release if "proyecto4" in release else f"{release}-proyecto4"
+    return name[:63].rstrip("-")
+
+
+def platform_secret_name(values: dict, release: str, key: str) -> str | None:
+    """The name of the Secret global.platform.<key>.secretName names in the release's values:
+    the value itself, or the chart's default template resolved as the chart resolves it."""
+    platform = (values.get("global") or {}).get("platform") or {}
+    name = (platform.get(key) or {}).get("secretName")
+    if name and "{{" in name:
+        return f"{release_fullname(release)}-{PLATFORM_SECRET_SUFFIXES[key]}"
+    return name
 
 
 def _labels(obj: dict) -> dict[str, str]:

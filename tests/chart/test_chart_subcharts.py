@@ -228,12 +228,13 @@ def test_mlflow_migration_job_runs_before_the_server_under_helm_and_argocd():
     assert annotations["helm.sh/hook"] == "post-install,pre-upgrade"
     assert annotations["argocd.argoproj.io/hook"] == "Sync"
     assert "mlflow db upgrade" in job["spec"]["template"]["spec"]["containers"][0]["command"][-1]
-    assert [c["name"] for c in server["initContainers"]] == ["wait-for-schema"]
+    # The schema first, then MLflow's users (whose auth tables live in their own database).
+    assert [c["name"] for c in server["initContainers"]] == ["wait-for-schema", "auth-setup"]
     assert "_verify_schema" in server["initContainers"][0]["command"][-1]
 
 
 def test_mlflow_migration_can_be_switched_off():
-    objects = render({"mlflow": {"migration": {"enabled": False, "waitForSchema": False}}})
+    objects = render({"mlflow": {"migration": {"enabled": False, "waitForSchema": False}, "auth": {"enabled": False}}})
 
     assert "proyecto4-mlflow-db-migrate" not in names(objects, "Job")
     assert (

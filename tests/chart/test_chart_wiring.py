@@ -74,7 +74,7 @@ def test_generated_connection_strings_use_the_generated_passwords():
 def test_generated_secrets_are_kept_on_uninstall():
     objects = umbrella_secrets()
 
-    assert len(objects) == 12
+    assert len(objects) == 13
     assert {o["metadata"]["annotations"]["helm.sh/resource-policy"] for o in objects} == {"keep"}
 
 
@@ -100,6 +100,8 @@ def test_airflow_keys_have_the_formats_airflow_expects():
                 "proyecto4-airflow-fernet-key",
                 "proyecto4-airflow-jwt-secret",
                 "proyecto4-grafana-admin",
+                # MLflow's users do not depend on where MySQL runs.
+                "proyecto4-mlflow-auth",
             },
         ),
         (
@@ -109,6 +111,7 @@ def test_airflow_keys_have_the_formats_airflow_expects():
                 "minio": {"enabled": False},
                 "airflow": {"enabled": False},
                 "kube-prometheus-stack": {"enabled": False},
+                "mlflow": {"auth": {"enabled": False}},
             },
             (),
             set(),

@@ -67,6 +67,9 @@ def databases(objects):
     data_url = make_url(secret_value(objects, "proyecto4-data-db", "DATA_DB_URL"))
     airflow_url = make_url(secret_value(objects, "proyecto4-airflow-metadata", "connection"))
     mlflow_url = make_url(secret_value(objects, "proyecto4-mlflow-db", "MLFLOW_BACKEND_STORE_URI"))
+    # MLflow's users and permissions: a database of their own for the same user, as the
+    # in-cluster MySQL's init script makes it.
+    auth_url = make_url(secret_value(objects, "proyecto4-mlflow-db", "MLFLOW_AUTH_DATABASE_URI"))
     pg = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
     with pg.connect() as conn:
         for url in (data_url, airflow_url):
@@ -79,11 +82,13 @@ def databases(objects):
             conn.execute(text(f"CREATE DATABASE {url.database} OWNER {data_url.username}"))
     my = create_engine(MYSQL_URL, isolation_level="AUTOCOMMIT")
     with my.connect() as conn:
-        conn.execute(text(f"DROP DATABASE IF EXISTS {mlflow_url.database}"))
+        for database in (mlflow_url.database, auth_url.database):
+            conn.execute(text(f"DROP DATABASE IF EXISTS {database}"))
         conn.execute(text(f"DROP USER IF EXISTS '{mlflow_url.username}'@'%'"))
-        conn.execute(text(f"CREATE DATABASE {mlflow_url.database}"))
         conn.execute(text(f"CREATE USER '{mlflow_url.username}'@'%' IDENTIFIED BY :pw"), {"pw": mlflow_url.password})
-        conn.execute(text(f"GRANT ALL ON {mlflow_url.database}.* TO '{mlflow_url.username}'@'%'"))
+        for database in (mlflow_url.database, auth_url.database):
+            conn.execute(text(f"CREATE DATABASE {database}"))
+            conn.execute(text(f"GRANT ALL ON {database}.* TO '{mlflow_url.username}'@'%'"))
     yield {"data": data_url.set(drivername="postgresql+psycopg", host="127.0.0.1")}
     pg.dispose()
     my.dispose()

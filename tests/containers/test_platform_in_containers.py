@@ -7,6 +7,7 @@ and logs predictions; the UI shows a prediction in Chromium; Locust's Job passes
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -81,6 +82,9 @@ def worker_pod(cluster, tmp_path_factory) -> dict:
 def production_model(cluster, data_source, mlflow, worker_pod):
     """project_pipeline run to a production model inside the worker pod, with every setting
     the chart gives it; only the command differs (the executor's would need a scheduler)."""
+    import base64
+    from unittest import mock
+
     from mlflow import MlflowClient
 
     spec = json.loads(json.dumps(worker_pod["spec"]))
@@ -91,7 +95,12 @@ def production_model(cluster, data_source, mlflow, worker_pod):
     started = time.monotonic()
     code, logs = run_to_completion(cluster, obj, 1500, spec)
     assert code == 0, logs[-6000:]
-    version = MlflowClient(mlflow).get_model_version_by_alias("flight-delay", "production")
+    # MLflow runs with basic-auth: read as the chart's reader user.
+    users = cluster.find("Secret", "proyecto4-mlflow-auth")["data"]
+    reader = {f"MLFLOW_TRACKING_{field.upper()}": base64.b64decode(users[f"reader-{field}"]).decode()
+              for field in ("username", "password")}
+    with mock.patch.dict(os.environ, reader):
+        version = MlflowClient(mlflow).get_model_version_by_alias("flight-delay", "production")
     return {"version": str(version.version), "seconds": time.monotonic() - started, "logs": logs}
 
 

@@ -77,6 +77,14 @@ def cluster(tmp_path, api_url, trained_model):
             "metadata": {"name": "proyecto4-airflow-admin"},
             "data": {"password": base64.b64encode(b"s3cret").decode()},
         },
+        {
+            "kind": "Secret",
+            "metadata": {"name": "proyecto4-mlflow-auth"},
+            "data": {
+                "admin-username": base64.b64encode(b"admin").decode(),
+                "admin-password": base64.b64encode(b"mlflow-s3cret").decode(),
+            },
+        },
         labelled(
             "Deployment",
             "r-api-server",
@@ -93,7 +101,14 @@ def cluster(tmp_path, api_url, trained_model):
         # Nothing answers there: the plugin logs in to Airflow and finds it down.
         "svc/r-api-server": free_port(),
     }
-    values = {"global": {"platform": {"airflowAdmin": {"secretName": "proyecto4-airflow-admin"}}}}
+    values = {
+        "global": {
+            "platform": {
+                "airflowAdmin": {"secretName": "proyecto4-airflow-admin"},
+                "mlflowAuth": {"secretName": "proyecto4-mlflow-auth"},
+            }
+        }
+    }
     cluster = {"objects": objects, "forwards": forwards, "values": values}
     (tmp_path / "cluster.json").write_text(json.dumps(cluster))
     return tmp_path
@@ -149,7 +164,11 @@ def test_every_call_names_the_namespace_and_context_helm_handed_over(
     assert helm_proyecto4("smoke", "r").returncode == 0
     made = calls(cluster)
     assert made[0] == "status r --namespace team-a --kube-context kind-x"
-    assert all(line.startswith("--context kind-x --namespace team-a ") for line in made[1:]), made
+    assert all(
+        line.startswith("--context kind-x --namespace team-a ")  # kubectl
+        or line.endswith(" --namespace team-a --kube-context kind-x")  # helm
+        for line in made[1:]
+    ), made
     assert (
         "--context kind-x --namespace team-a port-forward --address 127.0.0.1 svc/r-inference-api :8989"
         in made
@@ -188,3 +207,33 @@ def test_status_logs_in_to_airflow_with_the_admin_secret_of_the_release(cluster,
         "get values r --all -o json --namespace team-a --kube-context kind-x",
         "--context kind-x --namespace team-a get secret proyecto4-airflow-admin -o json",
     ]
+
+
+def test_mlflow_calls_log_in_as_the_mlflow_admin_of_the_release(tmp_path, monkeypatch):
+    from proyecto4_plugin.endpoints import mlflow_auth, mlflow_release_login
+    from proyecto4_plugin.kube import Cluster
+
+    secret = {
+        "kind": "Secret",
+        "metadata": {"name": "proyecto4-mlflow-auth"},
+        "data": {
+            "admin-username": base64.b64encode(b"admin").decode(),
+            "admin-password": base64.b64encode(b"mlflow-s3cret").decode(),
+        },
+    }
+    values = {"global": {"platform": {"mlflowAuth": {"secretName": "proyecto4-mlflow-auth"}}}}
+    (tmp_path / "cluster.json").write_text(json.dumps({"objects": [secret], "forwards": {}, "values": values}))
+    cluster = tmp_path
+    monkeypatch.setenv("STANDIN_CLUSTER", str(cluster / "cluster.json"))
+    monkeypatch.setenv("STANDIN_LOG", str(cluster / "calls.log"))
+    monkeypatch.delenv("MLFLOW_TRACKING_USERNAME", raising=False)
+    monkeypatch.delenv("MLFLOW_TRACKING_PASSWORD", raising=False)
+    standins = Cluster("team-a", "kind-x", str(STANDINS / "helm"), str(STANDINS / "kubectl"))
+    login = mlflow_release_login(standins, "r")
+    assert login == ("admin", "mlflow-s3cret")
+    assert calls(cluster)[-1] == "--context kind-x --namespace team-a get secret proyecto4-mlflow-auth -o json"
+    assert mlflow_auth(login) == {"auth": ("admin", "mlflow-s3cret")}
+    # The user's own credentials win over the release's.
+    monkeypatch.setenv("MLFLOW_TRACKING_USERNAME", "someone")
+    monkeypatch.setenv("MLFLOW_TRACKING_PASSWORD", "theirs")
+    assert mlflow_auth(login) == {"auth": ("someone", "theirs")}

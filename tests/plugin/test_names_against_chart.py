@@ -10,19 +10,27 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests/chart"))
 from chart_render import find, render_chart
-from proyecto4_plugin import airflow, release
+from proyecto4_plugin import release
+
+DEFAULT = {"secretName": "{{ the chart's default }}"}
 
 
 @pytest.mark.parametrize("name", ["proyecto4", "prod", "proyecto4-dev", "mlflow-demo"])
-def test_the_admin_secret_the_plugin_reads_is_the_one_the_chart_names(name):
+def test_the_admin_secrets_the_plugin_reads_are_the_ones_the_chart_names(name):
     objects = render_chart(release=name)
     job = find(objects, "Job", f"{name}-first-run")
     env = {e["name"]: e for e in job["spec"]["template"]["spec"]["containers"][0]["env"]}
-    values = {"global": {"platform": {"airflowAdmin": {"secretName": "{{ the chart's default }}"}}}}
+    api = next(o for o in objects if o["kind"] == "Deployment" and o["metadata"]["name"].endswith("inference-api"))
+    api_env = {e["name"]: e for e in api["spec"]["template"]["spec"]["containers"][0]["env"]}
+    values = {"global": {"platform": {"airflowAdmin": DEFAULT, "mlflowAuth": DEFAULT}}}
+    secrets = {o["metadata"]["name"] for o in objects if o["kind"] == "Secret"}
 
-    expected = env["AIRFLOW_ADMIN_PASSWORD"]["valueFrom"]["secretKeyRef"]["name"]
-    assert airflow.admin_secret_name(values, name) == expected
-    assert expected in {o["metadata"]["name"] for o in objects if o["kind"] == "Secret"}
+    airflow_admin = env["AIRFLOW_ADMIN_PASSWORD"]["valueFrom"]["secretKeyRef"]["name"]
+    assert release.platform_secret_name(values, name, "airflowAdmin") == airflow_admin
+    assert airflow_admin in secrets
+    mlflow_users = api_env["MLFLOW_TRACKING_PASSWORD"]["valueFrom"]["secretKeyRef"]["name"]
+    assert release.platform_secret_name(values, name, "mlflowAuth") == mlflow_users
+    assert mlflow_users in secrets
 
 
 @pytest.mark.parametrize("name", ["proyecto4", "mlflow-demo"])

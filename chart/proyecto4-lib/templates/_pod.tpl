@@ -1,7 +1,8 @@
 {{/*
 Pod spec shared by Deployments, Jobs and test pods.
 args: ctx (chart root), component, v (values subtree with command/args/resources/probes;
-defaults to ctx.Values), initContainers (list), restartPolicy.
+defaults to ctx.Values), initContainers (list), restartPolicy, env (list of env entries the
+chart adds before .Values.extraEnv).
 Security defaults: non-root, no privilege escalation, all capabilities dropped, read-only
 root filesystem with emptyDirs for the folders the program writes (.Values.writableDirs).
 */}}
@@ -58,9 +59,10 @@ containers:
       - secretRef:
           name: {{ tpl . $ctx }}
       {{- end }}
-    {{- with $ctx.Values.extraEnv }}
+    {{- $env := concat (.env | default list) (tpl (toYaml ($ctx.Values.extraEnv | default list)) $ctx | fromYamlArray) }}
+    {{- with $env }}
     env:
-      {{- tpl (toYaml .) $ctx | nindent 6 }}
+      {{- toYaml . | nindent 6 }}
     {{- end }}
     {{- range $kind, $probe := $v.probes }}
     {{ $kind }}Probe:

@@ -1,4 +1,4 @@
-{{/* Deployment of one component. args: ctx, component, v (values subtree), initContainers */}}
+{{/* Deployment of one component. args: ctx, component, v (values subtree), initContainers, env (see podSpec) */}}
 {{- define "proyecto4-lib.deployment" -}}
 {{- $v := .v | default .ctx.Values -}}
 apiVersion: apps/v1
