@@ -52,7 +52,7 @@ def signature(spec: FeatureSpec) -> ModelSignature:
         else:
             kind = "long" if f.kind == "integer" and not f.nullable else "double"
         inputs.append(ColSpec(kind, f.name))
-    outputs = [ColSpec("double", "probability"), ColSpec("long", "prediction"), ColSpec("string", "category")]
+    outputs = [ColSpec(kind, name) for kind, name in zip(("double", "long", "string"), OUTPUT_COLUMNS)]
     return ModelSignature(inputs=Schema(inputs), outputs=Schema(outputs))
 
 
