@@ -8,6 +8,9 @@ One run, same machine, same registered model version (default: the `production` 
   - api:      our POST /predict/ with one record (uvicorn, 1 worker, inference_log on)
   - mlflow:   `mlflow models serve` (1 worker) on the same version, one record
   - api-list: our POST /predict/ with a list of 1,000 records, in rows/s
+  - mlflow-list: `mlflow models serve` with the same 1,000 records
+The registered model is a pyfunc that takes the same raw records as /predict/ (strings for
+categories), so both servers get the same bodies, only wrapped for MLflow.
 Load comes from wrk (Debian package `wrk`): 1 thread, 8 connections (4 for the list).
 
 Every prediction is logged to inference_log as in a deployment: by default in a throwaway
@@ -105,23 +108,15 @@ def wrk(name: str, url: str, body: bytes, connections: int, seconds: int, rows: 
         raise SystemExit(f"{name}: cannot read wrk's output ({exc}):\n{out}") from None
 
 
-def mlflow_body(url: str, spec, record: dict) -> bytes:
-    """The record as `mlflow models serve` takes it: as is, else with category codes
-    (a booster trained on a matrix knows no strings; pyfunc does not encode them)."""
-    from proyecto4_common.feature_spec import CategoricalFeature
-
-    encoded = spec.encoder().encode([record])[0]
-    codes = {
-        f.name: int(v) if isinstance(f, CategoricalFeature) else record[f.name]
-        for f, v in zip(spec.features, encoded)
-    }
-    for candidate in (record, codes):
-        body = json.dumps({"dataframe_records": [candidate]}).encode()
-        answer = httpx.post(f"{url}/invocations", content=body,
-                            headers={"content-type": "application/json"}, timeout=60)
-        if answer.status_code == 200:
-            return body
-    raise SystemExit(f"mlflow models serve refused the record: {answer.text[:2000]}")
+def mlflow_body(url: str, records: list[dict]) -> bytes:
+    """The records as `mlflow models serve` takes them: the same raw records, which the
+    registered model (a pyfunc) validates and encodes with the feature spec as /predict/ does."""
+    body = json.dumps({"dataframe_records": records}).encode()
+    answer = httpx.post(f"{url}/invocations", content=body,
+                        headers={"content-type": "application/json"}, timeout=60)
+    if answer.status_code != 200:
+        raise SystemExit(f"mlflow models serve refused the records: {answer.text[:2000]}")
+    return body
 
 
 def main() -> None:
@@ -175,9 +170,10 @@ def main() -> None:
                  "--env-manager", "local", "-p", str(port), "-w", "1"]
         mlflow_url = f"http://127.0.0.1:{port}"
         with running(serve, f"{mlflow_url}/ping", env, timeout=300):
-            invocation = mlflow_body(mlflow_url, spec, record)
-            results.append(wrk("mlflow", f"{mlflow_url}/invocations", invocation, 8,
-                               args.duration))
+            results.append(wrk("mlflow", f"{mlflow_url}/invocations",
+                               mlflow_body(mlflow_url, [record]), 8, args.duration))
+            results.append(wrk("mlflow-list", f"{mlflow_url}/invocations",
+                               mlflow_body(mlflow_url, [record] * 1000), 4, args.duration, 1000))
     report(results, logged)
 
 
@@ -214,9 +210,9 @@ def all_rows_logged(url: str) -> bool:
 
 def report(results: list[Result], logged: bool) -> None:
     by = {r.name: r for r in results}
-    print(f"\n{'server':<10}{'requests/s':>12}{'rows/s':>12}{'p50 ms':>9}{'p99 ms':>9}")
+    print(f"\n{'server':<12}{'requests/s':>12}{'rows/s':>12}{'p50 ms':>9}{'p99 ms':>9}")
     for r in results:
-        print(f"{r.name:<10}{r.requests_per_s:>12,.0f}{r.rows_per_s:>12,.0f}"
+        print(f"{r.name:<12}{r.requests_per_s:>12,.0f}{r.rows_per_s:>12,.0f}"
               f"{r.p50_ms:>9.2f}{r.p99_ms:>9.2f}")
     api, floor, mlflow, lists = by["api"], by["floor"], by["mlflow"], by["api-list"]
     targets = [

@@ -1,6 +1,7 @@
 """The feature spec: the one description of the model's inputs.
 
-Training writes it as `feature_spec.json` next to the model in MLflow; the API validates
+Training writes it as `feature_spec.json` next to the model in MLflow and inside the
+registered model (registered_model.py), whose signature it gives; the API validates
 requests with it and encodes them without pandas; the UI builds its form from it; the
 drift monitor compares served inputs with its reference histograms. Feature order here is
 the column order of the model.

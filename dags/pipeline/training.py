@@ -39,6 +39,7 @@ OBJECTIVES = ("accuracy", "auroc")
 # LightGBM's own validation metric that early stopping and pruning watch, per objective.
 _LGB_METRIC = {"accuracy": "binary_error", "auroc": "auc"}
 EARLY_STOPPING_ROUNDS = 50
+EXAMPLE_ROWS = 5
 # A sound hand-picked starting point, evaluated first so that tuning can only improve on it.
 BASELINE_PARAMS = {
     "learning_rate": 0.1,
@@ -55,6 +56,8 @@ class Splits:
     X: dict[str, pd.DataFrame]
     y: dict[str, np.ndarray]
     spec: FeatureSpec
+    # A few validation rows as they are, before encoding: the model's input example.
+    raw_example: pd.DataFrame
 
 
 def load_splits(settings: PipelineSettings) -> Splits:
@@ -66,7 +69,8 @@ def load_splits(settings: PipelineSettings) -> Splits:
         part = clean[clean["dataset"] == name]
         X[name] = encode(part[list(FEATURES)], categories).reset_index(drop=True)
         y[name] = part[TARGET].to_numpy()
-    return Splits(X=X, y=y, spec=spec)
+    example = clean.loc[clean["dataset"] == "validation", list(FEATURES)].head(EXAMPLE_ROWS)
+    return Splits(X=X, y=y, spec=spec, raw_example=example.reset_index(drop=True))
 
 
 def scores(booster: lgb.Booster, X: pd.DataFrame, y: np.ndarray) -> dict[str, float]:
@@ -280,7 +284,16 @@ def _shap_figures(booster: lgb.Booster, sample: pd.DataFrame, out: Path) -> dict
 def train_and_log(settings: PipelineSettings, objective: str, study_name: str | None = None) -> dict:
     """Tunes for `objective`, logs one MLflow run and registers a version of the model."""
     import mlflow
-    from mlflow.models import infer_signature
+    import proyecto4_common
+    from proyecto4_common.registered_model import (
+        BOOSTER_ARTIFACT,
+        BOOSTER_FILE,
+        ENTRY_FILE,
+        SPEC_ARTIFACT,
+        input_example,
+        pip_requirements,
+    )
+    from proyecto4_common.registered_model import signature as model_signature
 
     splits = load_splits(settings)
     client = use_tracking(settings)
@@ -298,9 +311,6 @@ def train_and_log(settings: PipelineSettings, objective: str, study_name: str | 
     sample = splits.X["test"].sample(
         n=min(settings.shap_sample_rows, len(splits.X["test"])), random_state=settings.pipeline_seed
     )
-    example = splits.X["validation"].dropna().head(5)
-    if example.empty:
-        example = splits.X["validation"].head(5)
     with mlflow.start_run(run_name=f"lightgbm-{objective}") as run, tempfile.TemporaryDirectory() as tmp:
         mlflow.set_tags({"objective": objective, "model_name": MODEL_NAME})
         mlflow.log_params(
@@ -321,15 +331,26 @@ def train_and_log(settings: PipelineSettings, objective: str, study_name: str | 
         mlflow.log_text(splits.spec.to_json(), FEATURE_SPEC_FILE)
         for artifact, path in _shap_figures(booster, sample, Path(tmp)).items():
             mlflow.log_artifact(str(path), artifact_path=str(Path(artifact).parent))
-        info = mlflow.lightgbm.log_model(
-            booster,
+        # The registered model answers raw records: the booster behind its feature spec.
+        booster_path, spec_path = Path(tmp) / BOOSTER_FILE, Path(tmp) / FEATURE_SPEC_FILE
+        booster.save_model(booster_path)
+        spec_path.write_text(splits.spec.to_json())
+        package = Path(proyecto4_common.__file__).parent
+        info = mlflow.pyfunc.log_model(
             name=MODEL_ARTIFACT_PATH,
-            signature=infer_signature(example, booster.predict(example.to_numpy())),
-            input_example=example,
+            python_model=str(package / ENTRY_FILE),
+            artifacts={BOOSTER_ARTIFACT: str(booster_path), SPEC_ARTIFACT: str(spec_path)},
+            # The package travels with the model, so plain MLflow loads it anywhere.
+            code_paths=[str(package)],
+            signature=model_signature(splits.spec),
+            input_example=input_example(splits.raw_example),
             registered_model_name=MODEL_NAME,
-            # Only what loading the booster needs; otherwise MLflow exports the whole
-            # workspace lock (Airflow included) as the model's environment.
-            pip_requirements=mlflow.lightgbm.get_default_pip_requirements(),
+            # Only what loading the model needs; otherwise MLflow exports the whole
+            # workspace lock (Airflow included) as the model's environment...
+            pip_requirements=pip_requirements(),
+            # ... or copies it beside the model (from the working folder), for
+            # `--env-manager uv` to restore: a folder without uv.lock turns that off.
+            uv_project_path=tmp,
         )
     version = str(info.registered_model_version)
     client.set_model_version_tag(MODEL_NAME, version, "objective", objective)

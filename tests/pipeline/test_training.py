@@ -4,6 +4,7 @@ that a worse model never takes `production`."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import lightgbm as lgb
 import mlflow
@@ -39,14 +40,24 @@ def test_each_run_logs_metrics_params_model_spec_and_shap_plots(trained_model):
         assert "promotion" in version.tags
 
 
-def test_the_model_carries_signature_and_input_example(trained_model):
+def test_the_model_carries_signature_and_input_example(trained_model, tmp_path):
     mlflow.set_tracking_uri(trained_model.tracking_uri)
     uri = f"models:/{MODEL_NAME}/{trained_model.version}"
     info = mlflow.models.get_model_info(uri)
+    model_dir = Path(mlflow.artifacts.download_artifacts(uri, dst_path=str(tmp_path)))
+    requirements = (model_dir / "requirements.txt").read_text().split()
 
     assert info.signature is not None
     assert [c.name for c in info.signature.inputs.inputs] == list(FEATURES)
+    types = {c.name: c.type.name for c in info.signature.inputs.inputs}
+    assert (types["carrier"], types["month"], types["wind_gust"]) == ("string", "long", "double")
     assert info.saved_input_example_info is not None
+    assert info.flavors["python_function"]["loader_module"] == "mlflow.pyfunc.loaders.code_model"
+    # The model's own environment: no workspace lock, no Airflow.
+    assert not (model_dir / "uv.lock").exists()
+    assert {r.split("==")[0] for r in requirements} == {
+        "mlflow", "cloudpickle", "lightgbm", "pandas", "numpy", "pydantic"
+    }
 
 
 def test_the_spec_describes_the_model_inputs_without_leakage(trained_model):
@@ -71,11 +82,15 @@ def test_api_encoding_equals_training_encoding(trained_model):
 
     from_api = spec.encoder().encode(records)
     from_training = encode(clean[list(FEATURES)], categories_of(spec)).to_numpy()
-    booster: lgb.Booster = mlflow.lightgbm.load_model(f"models:/{MODEL_NAME}/{trained_model.version}")
+    model = mlflow.pyfunc.load_model(f"models:/{MODEL_NAME}/{trained_model.version}")
+    booster: lgb.Booster = model.unwrap_python_model().booster
 
     np.testing.assert_array_equal(np.isnan(from_api), np.isnan(from_training))
     np.testing.assert_allclose(np.nan_to_num(from_api), np.nan_to_num(from_training))
     np.testing.assert_allclose(booster.predict(from_api), booster.predict(from_training))
+    # The registered model encodes raw rows itself, as the API does.
+    np.testing.assert_allclose(model.predict(clean[list(FEATURES)])["probability"],
+                               booster.predict(from_training), rtol=0, atol=1e-12)
 
 
 @pytest.mark.parametrize(

@@ -22,6 +22,12 @@ from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 from proyecto4_common.feature_spec import FeatureSpec, RecordEncoder
 from proyecto4_common.names import FEATURE_SPEC_FILE
+from proyecto4_common.registered_model import (
+    BOOSTER_ARTIFACT,
+    SPEC_ARTIFACT,
+    load_parts,
+    model_artifacts,
+)
 
 from inference_api.drift import DriftWindow
 from inference_api.settings import ApiSettings
@@ -146,15 +152,21 @@ class ModelStore:
                     tracking_uri=self.uri,
                     registry_uri=self.uri,
                 )
-                booster = mlflow.lightgbm.load_model(model_dir)
-                spec_path = download_artifacts(
-                    run_id=run_id,
-                    artifact_path=FEATURE_SPEC_FILE,
-                    dst_path=str(Path(tmp) / "spec"),
-                    tracking_uri=self.uri,
-                    registry_uri=self.uri,
-                )
-                spec = FeatureSpec.load(spec_path)
+                artifacts = model_artifacts(model_dir)
+                if BOOSTER_ARTIFACT in artifacts:
+                    # The pyfunc's own booster and spec, read directly: no pandas per request.
+                    booster, spec = load_parts(artifacts[BOOSTER_ARTIFACT], artifacts[SPEC_ARTIFACT])
+                else:
+                    # A version registered before the model became a pyfunc (a bare LightGBM
+                    # model, its spec beside it in the run) can still be in production.
+                    booster = mlflow.lightgbm.load_model(model_dir)
+                    spec = FeatureSpec.load(download_artifacts(
+                        run_id=run_id,
+                        artifact_path=FEATURE_SPEC_FILE,
+                        dst_path=str(Path(tmp) / "spec"),
+                        tracking_uri=self.uri,
+                        registry_uri=self.uri,
+                    ))
         except Exception as exc:
             raise _classify(exc, what) from exc
         if not isinstance(booster, lightgbm.Booster):
