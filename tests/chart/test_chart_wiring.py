@@ -74,7 +74,7 @@ def test_generated_connection_strings_use_the_generated_passwords():
 def test_generated_secrets_are_kept_on_uninstall():
     objects = umbrella_secrets()
 
-    assert len(objects) == 12
+    assert len(objects) == 13
     assert {o["metadata"]["annotations"]["helm.sh/resource-policy"] for o in objects} == {"keep"}
 
 
@@ -100,6 +100,7 @@ def test_airflow_keys_have_the_formats_airflow_expects():
                 "proyecto4-airflow-fernet-key",
                 "proyecto4-airflow-jwt-secret",
                 "proyecto4-grafana-admin",
+                "proyecto4-inference-api-admin",
             },
         ),
         (
@@ -111,7 +112,7 @@ def test_airflow_keys_have_the_formats_airflow_expects():
                 "kube-prometheus-stack": {"enabled": False},
             },
             (),
-            set(),
+            {"proyecto4-inference-api-admin"},
         ),
     ],
 )

@@ -1,7 +1,8 @@
 {{/*
 Pod spec shared by Deployments, Jobs and test pods.
 args: ctx (chart root), component, v (values subtree with command/args/resources/probes;
-defaults to ctx.Values), initContainers (list), restartPolicy.
+defaults to ctx.Values), initContainers (list), restartPolicy, env (list of env entries the
+chart itself adds, e.g. secretKeyRefs, before extraEnv).
 Security defaults: non-root, no privilege escalation, all capabilities dropped, read-only
 root filesystem with emptyDirs for the folders the program writes (.Values.writableDirs).
 */}}
@@ -47,9 +48,14 @@ containers:
       - secretRef:
           name: {{ tpl . $ctx }}
       {{- end }}
-    {{- with $ctx.Values.extraEnv }}
+    {{- if or .env $ctx.Values.extraEnv }}
     env:
+      {{- with .env }}
+      {{- toYaml . | nindent 6 }}
+      {{- end }}
+      {{- with $ctx.Values.extraEnv }}
       {{- tpl (toYaml .) $ctx | nindent 6 }}
+      {{- end }}
     {{- end }}
     {{- range $kind, $probe := $v.probes }}
     {{ $kind }}Probe:

@@ -1,4 +1,4 @@
-{{/* Deployment of one component. args: ctx, component, v (values subtree), initContainers */}}
+{{/* Deployment of one component. args: ctx, component, v (values subtree), initContainers, env */}}
 {{- define "proyecto4-lib.deployment" -}}
 {{- $v := .v | default .ctx.Values -}}
 apiVersion: apps/v1
@@ -21,6 +21,11 @@ spec:
       {{- include "proyecto4-lib.podMetadata" . | nindent 6 }}
     spec:
       {{- include "proyecto4-lib.podSpec" . | nindent 6 }}
+{{- end -}}
+
+{{/* An env entry read from a Secret's key. args: name (variable), secret, key */}}
+{{- define "proyecto4-lib.secretEnv" -}}
+{{- dict "name" .name "valueFrom" (dict "secretKeyRef" (dict "name" .secret "key" .key)) | toYaml -}}
 {{- end -}}
 
 {{/* ConfigMap with the plain environment of the chart's containers (.Values.env, values templated). */}}
