@@ -44,10 +44,11 @@ class Guard:
         settings.check_secrets()
         token = settings.admin_token_value
         self._admin = _digest(token) if token else None
-        # Digests, not keys: a set lookup then compares hashes, whose timing tells nothing
-        # about a stored key (finding a key from its hash is a preimage attack).
+        # Keyed by the key itself: a dict lookup hashes with Python's per-process random
+        # SipHash key, so its timing says nothing an attacker can steer; the found key is then
+        # compared in constant time. No hashing per request: this is on the one-row path.
         keys = settings.api_key_list
-        self.api_keys: frozenset[bytes] | None = frozenset(map(_digest, keys)) if keys else None
+        self.api_keys: dict[str, bytes] | None = {k: k.encode() for k in keys} if keys else None
         self._refusals = refusals
 
     def refuse(self, endpoint: str, status: int, detail: str, reason: str) -> Refused:
@@ -80,7 +81,9 @@ class Guard:
                 f"{endpoint} needs an API key: send 'Authorization: Bearer <API key>'",
                 "missing",
             )
-        if _digest(key.strip()) not in self.api_keys:  # type: ignore[operator]
+        key = key.strip()
+        found = self.api_keys.get(key)  # type: ignore[union-attr]
+        if found is None or not hmac.compare_digest(found, key.encode()):
             return self.refuse(endpoint, 403, "unknown API key", "wrong")
         return None
 
