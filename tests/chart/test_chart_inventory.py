@@ -30,6 +30,8 @@ ALWAYS = (
         ("Secret", "proyecto4-airflow-fernet-key"),
         ("Secret", "proyecto4-airflow-jwt-secret"),
         ("Secret", "proyecto4-grafana-admin"),
+        # The inference API's admin token (POST /load_model/).
+        ("Secret", "proyecto4-inference-api-admin"),
         # The object store's connection of Airflow's remote task logs (on in every layer).
         ("ConfigMap", "proyecto4-airflow-object-store"),
         # The pipeline's settings for Airflow and the first run at install.
