@@ -9,6 +9,8 @@ One run, same machine, same registered model version (default: the `production` 
   - mlflow:   `mlflow models serve` (1 worker) on the same version, one record
   - api-list: our POST /predict/ with a list of 1,000 records, in rows/s
   - mlflow-list: `mlflow models serve` with the same 1,000 records
+  - api-keys: as `api`, with API keys required (INFERENCE_API_API_KEYS) and sent: the cost
+              of the key check
 The registered model is a pyfunc that takes the same raw records as /predict/ (strings for
 categories), so both servers get the same bodies, only wrapped for MLflow.
 Load comes from wrk (Debian package `wrk`): 1 thread, 8 connections (4 for the list).
@@ -39,9 +41,10 @@ from fastapi import FastAPI, Response
 # The tests' helpers that start a server on a free port and wait until it answers.
 TESTS = Path(__file__).resolve().parents[1] / "tests"
 sys.path[:0] = [str(TESTS), str(TESTS / "api")]
-from api_helpers import database, metric, wait_until
+from api_helpers import ADMIN, ADMIN_TOKEN, database, metric, wait_until
 from servers import BIN, POSTGRES_URL, db_answers, free_port, running, uvicorn_app
 
+API_KEY = "benchmark-key-0123456789abcdef"
 CONSTANT = b'{"probability":0.5,"prediction":1,"category":"delayed"}'
 
 
@@ -78,7 +81,8 @@ def _ms(text: str) -> float:
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}[unit]
 
 
-def wrk(name: str, url: str, body: bytes, connections: int, seconds: int, rows: int = 1) -> Result:
+def wrk(name: str, url: str, body: bytes, connections: int, seconds: int, rows: int = 1,
+        headers: dict[str, str] | None = None) -> Result:
     with tempfile.TemporaryDirectory() as tmp:
         (Path(tmp) / "body.json").write_bytes(body)
         script = Path(tmp) / "post.lua"
@@ -86,6 +90,7 @@ def wrk(name: str, url: str, body: bytes, connections: int, seconds: int, rows: 
             'wrk.method = "POST"\n'
             'wrk.headers["Content-Type"] = "application/json"\n'
             f'local f = io.open("{tmp}/body.json", "rb"); wrk.body = f:read("*a"); f:close()\n'
+            + "".join(f'wrk.headers["{k}"] = "{v}"\n' for k, v in (headers or {}).items())
         )
         run = lambda s: subprocess.run(
             ["wrk", "-t1", f"-c{connections}", f"-d{s}s", "--latency", "-s", str(script), url],
@@ -149,6 +154,7 @@ def main() -> None:
         env = {
             "MLFLOW_TRACKING_URI": args.tracking_uri,
             "INFERENCE_API_WATCH_INTERVAL_S": "0",
+            "INFERENCE_API_ADMIN_TOKEN": ADMIN_TOKEN,
         }
         print(f"model {MODEL_NAME} version {version}, {len(spec.features)} features, "
               f"{args.duration} s per run", flush=True)
@@ -160,11 +166,21 @@ def main() -> None:
         ) as url:
             print(f"inference_log in {sa.make_url(env['DATA_DB_URL']).get_backend_name()}",
                   flush=True)
-            loaded = httpx.post(f"{url}/load_model/", json={"version": str(version)}, timeout=120)
+            loaded = httpx.post(f"{url}/load_model/", json={"version": str(version)},
+                                headers=ADMIN, timeout=120)
             loaded.raise_for_status()
             results.append(wrk("api", f"{url}/predict/", one, 8, args.duration))
             results.append(wrk("api-list", f"{url}/predict/", many, 4, args.duration, 1000))
             logged = all_rows_logged(url)
+        keys = {**env, "INFERENCE_API_API_KEYS": f"{API_KEY},another-key-0123456789abcdef"}
+        with log_database(args.data_db_url, tmp) as keys["DATA_DB_URL"], uvicorn_app(
+            "inference_api.app:create_app", keys, health="/ready"
+        ) as url:
+            httpx.post(f"{url}/load_model/", json={"version": str(version)},
+                       headers=ADMIN, timeout=120).raise_for_status()
+            results.append(wrk("api-keys", f"{url}/predict/", one, 8, args.duration,
+                               headers={"Authorization": f"Bearer {API_KEY}"}))
+            logged = all_rows_logged(url) and logged
         port = free_port()
         serve = [str(BIN / "mlflow"), "models", "serve", "-m", f"models:/{MODEL_NAME}/{version}",
                  "--env-manager", "local", "-p", str(port), "-w", "1"]

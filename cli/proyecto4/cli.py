@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from proyecto4_common.names import PORTS
+from proyecto4_common.names import ADMIN_TOKEN_ENV, ADMIN_TOKEN_FILE, PORTS
 from rich.console import Console
 
 app = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False)
@@ -21,6 +21,20 @@ app.add_typer(pipeline_app, name="pipeline")
 console = Console(stderr=True)
 
 DEFAULT_DEMO_UNTIL = date(2013, 3, 31)
+
+
+def _credentials_env(settings) -> dict[str, str]:
+    """The API's admin token for the API and UI processes; printed once, when generated."""
+    from proyecto4.credentials import admin_token
+
+    token, created = admin_token(settings.proyecto4_home)
+    if created:
+        console.print(
+            f"[bold]inference API admin token[/bold] (shown once; kept in "
+            f"{settings.proyecto4_home / ADMIN_TOKEN_FILE}):"
+        )
+        console.print(token, soft_wrap=True)
+    return {ADMIN_TOKEN_ENV: token}
 
 
 def _settings():
@@ -91,7 +105,7 @@ def serve(
     settings = _settings()
     settings.ensure_home()
     command = server_command(component, host, port or PORTS[component], settings)
-    env = dict(os.environ)
+    env = {**os.environ, **(_credentials_env(settings) if component in ("api", "ui") else {})}
     if component == "mlflow":
         auth = mlflow_auth(settings)
         _print_mlflow_credentials(auth)
@@ -176,8 +190,9 @@ def demo(
             if code != 0:
                 console.print("[red]the pipeline did not put a model in production[/red]")
                 raise typer.Exit(code)
+            credentials = _credentials_env(settings)
             for name in ("api", "ui"):
-                stack.enter_context(background(name, PORTS[name], settings, env_of[name]))
+                stack.enter_context(background(name, PORTS[name], settings, {**env_of[name], **credentials}))
                 console.print(f"[green]up[/green] {name}")
         except RuntimeError as error:
             console.print(f"[red]{error}[/red]")
@@ -189,6 +204,7 @@ def demo(
             f"  Inference API   http://127.0.0.1:{PORTS['api']}/docs\n"
             f"  Data source     http://127.0.0.1:{PORTS['data-source']}/metadata\n"
             f"  logs            {settings.proyecto4_home / 'logs'}\n"
+            f"  API admin token {settings.proyecto4_home / ADMIN_TOKEN_FILE}\n"
             "Ctrl-C stops everything."
         )
         with contextlib.suppress(KeyboardInterrupt):

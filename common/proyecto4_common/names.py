@@ -64,3 +64,16 @@ INFERENCE_LOG_ROWS_DROPPED = "inference_log_rows_dropped_total"
 # Seconds requests spent waiting for room in a full inference_log buffer (DB slower than traffic).
 INFERENCE_LOG_WAIT_SECONDS = "inference_log_wait_seconds_total"
 FEATURE_DRIFT_PSI = "feature_drift_psi"  # gauge, label feature
+# Requests refused for a missing or wrong credential; labels endpoint, reason
+# (missing | wrong | not_configured).
+AUTH_REFUSALS_TOTAL = "auth_refusals_total"
+
+# Credentials of the inference API, read from the environment by the API itself and by its
+# clients (UI, plugin, CLI) under the same names. The admin token guards POST /load_model/;
+# the API accepts INFERENCE_API_API_KEYS (several, for rotation) on /predict/, and a client
+# sends one of them as INFERENCE_API_KEY.
+ADMIN_TOKEN_ENV = "INFERENCE_API_ADMIN_TOKEN"
+API_KEYS_ENV = "INFERENCE_API_API_KEYS"
+API_KEY_ENV = "INFERENCE_API_KEY"
+# File under PROYECTO4_HOME where the local CLI keeps the admin token it generated.
+ADMIN_TOKEN_FILE = "inference-api-admin-token"

@@ -141,9 +141,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _promote(endpoints: Endpoints, version: str, decision: str, *, rollback: bool, out) -> int:
     registry = Registry(endpoints.mlflow(), endpoints.targets.model_name)
+    # Reached (with the admin token) before the alias moves: a missing token must not leave
+    # production moved and the API serving the old version.
+    replicas = endpoints.api_replicas()
     previous = promotion.move_production(registry, version, decision, rollback=rollback)
     print(f"{registry.model_name}@{PRODUCTION_ALIAS}: v{previous or '-'} -> v{version}", file=out)
-    for line in promotion.reload_and_check(endpoints.api_replicas(), version):
+    for line in promotion.reload_and_check(replicas, version):
         print(line, file=out)
     return 0
 
@@ -185,7 +188,7 @@ def dispatch(args: argparse.Namespace, endpoints: Endpoints, out) -> int:
         decision = f"rollback from v{current['version']} to v{target}"
         return _promote(endpoints, target, decision, rollback=True, out=out)
     if args.command == "smoke":
-        return smoke.run(InferenceApi(endpoints.service("api")), out=out)
+        return smoke.run(InferenceApi(endpoints.api()), out=out)
     if endpoints.targets.api_url:
         return loadtest.run_locally(
             args.api_url, args.locustfile, args.users, args.spawn_rate, args.duration, out

@@ -16,7 +16,7 @@ from proyecto4_plugin import release as parts
 from proyecto4_plugin.errors import PluginError
 from proyecto4_plugin.http import Service
 from proyecto4_plugin.kube import Cluster, port_forward
-from proyecto4_plugin.names import MODEL_NAME
+from proyecto4_plugin.names import ADMIN_TOKEN_ENV, API_KEY_ENV, MODEL_NAME
 
 
 @dataclass
@@ -128,10 +128,40 @@ class Endpoints:
             login = mlflow_release_login(self.cluster, self.release())
         return self.service("mlflow", **mlflow_auth(login))
 
-    def api_replicas(self) -> list[Service]:
-        """One client per serving API pod (each loads its model itself), or the given URL."""
+    def api(self) -> Service:
+        """The API's Service for predictions: with INFERENCE_API_KEY when the API wants keys."""
+        key = os.environ.get(API_KEY_ENV, "").strip()
+        return self.service("api", headers={"Authorization": f"Bearer {key}"} if key else None)
+
+    def admin_token(self) -> str:
+        """The API's admin token: INFERENCE_API_ADMIN_TOKEN, else (cluster mode) read from
+        the Secret the API's Deployment takes it from."""
+        token = os.environ.get(ADMIN_TOKEN_ENV, "").strip()
+        if token:
+            return token
         if self.targets.api_url:
-            return [self.service("api")]
+            raise PluginError(
+                f"reloading the inference API needs its admin token: set {ADMIN_TOKEN_ENV} "
+                "(in the cluster: the Secret NOTES.txt names)"
+            )
+        ref = parts.secret_env_ref(parts.find_objects(self.objects(), "Deployment", "api"), ADMIN_TOKEN_ENV)
+        if ref is None:
+            raise PluginError(
+                f"the inference API Deployment of release {self.release()} reads no "
+                f"{ADMIN_TOKEN_ENV}: set it yourself"
+            )
+        secret = self.cluster.get_json("get", "secret", ref["name"])
+        encoded = (secret.get("data") or {}).get(ref["key"])
+        if not encoded:
+            raise PluginError(f"secret {ref['name']} has no key {ref['key']}")
+        return base64.b64decode(encoded).decode().strip()
+
+    def api_replicas(self) -> list[Service]:
+        """One client per serving API pod (each loads its model itself), or the given URL;
+        each sends the admin token."""
+        admin = {"Authorization": f"Bearer {self.admin_token()}"}
+        if self.targets.api_url:
+            return [self.service("api", headers=admin)]
         service = parts.component_service(self.objects(), "api", self.release())
         selector = service.get("spec", {}).get("selector") or {}
         label_query = ",".join(f"{key}={value}" for key, value in sorted(selector.items()))
@@ -149,7 +179,9 @@ class Endpoints:
             url = self.stack.enter_context(
                 port_forward(self.cluster, f"pod/{name}", parts.pod_port(pod, target_port))
             )
-            client = Service(f"inference API pod {name}", url, timeout=self.targets.timeout)
+            client = Service(
+                f"inference API pod {name}", url, timeout=self.targets.timeout, headers=admin
+            )
             self.stack.callback(client.close)
             clients.append(client)
         return clients

@@ -12,6 +12,10 @@ RUN_METRICS = ("val_accuracy", "val_auroc", "test_accuracy", "test_auroc")
 PREDICT_REQUESTS_TOTAL = "predict_requests_total"
 CATEGORIES = {0: "on time", 1: "delayed"}
 PORTS = {"api": 8989, "mlflow": 5000, "airflow": 8080}
+# The inference API's credentials: the admin token POST /load_model/ needs (promote and
+# rollback reload the API), and an API key /predict/ may need (smoke).
+ADMIN_TOKEN_ENV = "INFERENCE_API_ADMIN_TOKEN"
+API_KEY_ENV = "INFERENCE_API_KEY"
 
 # Model-version tags the plugin writes: the promotion ledger proper is a table in the data
 # database, which the plugin cannot reach from outside the cluster, so manual promotions

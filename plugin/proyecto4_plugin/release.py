@@ -84,6 +84,18 @@ def component_service(objects: list[dict], component: str, release: str) -> dict
     return services[0]
 
 
+def secret_env_ref(workloads: list[dict], variable: str) -> dict | None:
+    """The secretKeyRef ({name, key}) a workload's container reads `variable` from."""
+    for workload in workloads:
+        pod = workload.get("spec", {}).get("template", {}).get("spec", {})
+        for container in pod.get("containers") or []:
+            for item in container.get("env") or []:
+                ref = (item.get("valueFrom") or {}).get("secretKeyRef")
+                if item.get("name") == variable and ref:
+                    return ref
+    return None
+
+
 def workloads(objects: list[dict]) -> list[dict]:
     found = [obj for obj in objects if obj.get("kind") in WORKLOAD_KINDS]
     return sorted(found, key=lambda obj: (obj["kind"], obj["metadata"]["name"]))

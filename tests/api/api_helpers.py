@@ -15,6 +15,15 @@ import sqlalchemy as sa
 from servers import free_port, uvicorn_app
 
 FACTORY = "inference_api.app:create_app"
+# The admin token every test API starts with, unless a test replaces it.
+ADMIN_TOKEN = "test-admin-token-0123456789abcdef"
+
+
+def bearer(secret: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {secret}"}
+
+
+ADMIN = bearer(ADMIN_TOKEN)
 
 
 def wait_until(check, timeout_s: float, what: str, interval_s: float = 0.1):
@@ -43,6 +52,7 @@ def api_env(trained_model, db_url: str, **settings) -> dict[str, str]:
         "INFERENCE_API_WATCH_INTERVAL_S": "0",
         "INFERENCE_API_LOG_FLUSH_INTERVAL_S": "0.1",
         "INFERENCE_API_LOG_RETRY_INTERVAL_S": "0.2",
+        "INFERENCE_API_ADMIN_TOKEN": ADMIN_TOKEN,
     }
     env.update({f"INFERENCE_API_{k.upper()}": str(v) for k, v in settings.items()})
     return env
@@ -53,6 +63,28 @@ def running_api(env: dict[str, str]) -> Iterator[str]:
     """The API as a uvicorn process; yields its base URL once /ready answers 200."""
     with uvicorn_app(FACTORY, env, health="/ready") as url:
         yield url
+
+
+@contextlib.contextmanager
+def versions_of(trained_model, count: int, alias_on: str) -> Iterator[str]:
+    """A registered model of its own holding `count` versions of the pipeline's model, the
+    production alias on `alias_on`, so that changing it leaves `flight-delay` alone."""
+    from mlflow import MlflowClient
+
+    client = MlflowClient(trained_model.tracking_uri)
+    source = client.get_model_version("flight-delay", trained_model.version)
+    name = f"copy-{uuid.uuid4().hex[:8]}"
+    client.create_registered_model(name)
+    for _ in range(count):
+        client.create_model_version(
+            name, source=source.source, run_id=source.run_id,
+            model_id=source.model_id or source.source.rsplit("/", 1)[-1],
+        )
+    client.set_registered_model_alias(name, "production", alias_on)
+    try:
+        yield name
+    finally:
+        client.delete_registered_model(name)
 
 
 @contextlib.contextmanager

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from api_helpers import FACTORY, TcpProxy, api_env, running_api, wait_until
+from api_helpers import ADMIN, FACTORY, TcpProxy, api_env, running_api, wait_until
 from servers import uvicorn_app
 
 
@@ -35,7 +35,7 @@ def test_model_describes_the_loaded_model_and_its_spec(api, trained_model):
 
 
 def test_load_model_without_body_loads_the_alias(api, trained_model):
-    response = httpx.post(f"{api}/load_model/")
+    response = httpx.post(f"{api}/load_model/", headers=ADMIN)
 
     assert response.status_code == 200
     body = response.json()
@@ -55,7 +55,7 @@ def test_load_model_without_body_loads_the_alias(api, trained_model):
     ids=["unknown version", "not a number", "unknown field", "not an object"],
 )
 def test_a_failed_load_says_why_and_keeps_serving(api, record, trained_model, body, status, words):
-    response = httpx.post(f"{api}/load_model/", json=body)
+    response = httpx.post(f"{api}/load_model/", json=body, headers=ADMIN)
 
     assert response.status_code == status
     assert words in response.json()["detail"]
@@ -72,7 +72,7 @@ def test_mlflow_unreachable_is_503_and_the_model_keeps_serving(trained_model, lo
     with running_api(env) as url:
         proxy.cut()
 
-        response = httpx.post(f"{url}/load_model/", timeout=60)
+        response = httpx.post(f"{url}/load_model/", headers=ADMIN, timeout=60)
 
         assert response.status_code == 503
         assert "MLflow unreachable" in response.json()["detail"]

@@ -4,32 +4,21 @@ from __future__ import annotations
 
 import itertools
 import threading
-import uuid
+from collections.abc import Iterator
 
 import httpx
 import pytest
-from api_helpers import api_env, running_api, wait_until
+from api_helpers import ADMIN, api_env, running_api, versions_of, wait_until
 from mlflow import MlflowClient
 
 CLIENTS = 4
 
 
 @pytest.fixture
-def two_versions(trained_model) -> str:
-    """A registered model of its own (versions 1 and 2 of the pipeline's model, alias on 1),
-    so that moving its alias leaves `flight-delay` alone."""
-    client = MlflowClient(trained_model.tracking_uri)
-    source = client.get_model_version("flight-delay", trained_model.version)
-    name = f"reload-{uuid.uuid4().hex[:8]}"
-    client.create_registered_model(name)
-    for _ in range(2):
-        client.create_model_version(
-            name, source=source.source, run_id=source.run_id,
-            model_id=source.model_id or source.source.rsplit("/", 1)[-1],
-        )
-    client.set_registered_model_alias(name, "production", "1")
-    yield name
-    client.delete_registered_model(name)
+def two_versions(trained_model) -> Iterator[str]:
+    """Versions 1 and 2 of the pipeline's model under a name of their own, alias on 1."""
+    with versions_of(trained_model, 2, alias_on="1") as name:
+        yield name
 
 
 class Clients:
@@ -79,7 +68,7 @@ def test_alias_move_and_explicit_load_swap_without_a_failed_request(
         )
         wait_until(lambda: clients.all_on("2"), 60, "the watcher to swap in version 2")
 
-        response = httpx.post(f"{url}/load_model/", json={"version": "1"}, timeout=60)
+        response = httpx.post(f"{url}/load_model/", json={"version": "1"}, headers=ADMIN, timeout=60)
 
         assert response.status_code == 200
         assert response.json()["model_version"] == "1"

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import httpx
-from api_helpers import api_env, running_api
+from api_helpers import ADMIN_TOKEN, api_env, running_api
 
 SCHEMATHESIS = Path(sys.executable).parent / "schemathesis"
 
@@ -34,6 +34,9 @@ def _schemathesis(url: str, tmp_path: Path) -> subprocess.CompletedProcess:
         [str(SCHEMATHESIS), "run", f"{url}/openapi.json", "--checks", "all",
          "--max-examples", "25", "--workers", "1", "--seed", "1",
          "--generation-database", "none", "--no-color",
+         # The admin token, so generated loads get past the auth check into validation;
+         # schemathesis' ignored_auth check also sends requests without it.
+         "--header", f"Authorization: Bearer {ADMIN_TOKEN}",
          "--report", "junit", "--report-dir", str(tmp_path)],
         check=False, capture_output=True, text=True, timeout=900, cwd=tmp_path,
     )

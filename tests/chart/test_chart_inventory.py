@@ -32,6 +32,8 @@ ALWAYS = (
         ("Secret", "proyecto4-grafana-admin"),
         # MLflow's users (basic-auth), in every layer: they do not depend on where MySQL runs.
         ("Secret", "proyecto4-mlflow-auth"),
+        # The inference API's admin token (POST /load_model/).
+        ("Secret", "proyecto4-inference-api-admin"),
         # The object store's connection of Airflow's remote task logs (on in every layer).
         ("ConfigMap", "proyecto4-airflow-object-store"),
         # The pipeline's settings for Airflow and the first run at install.

@@ -102,6 +102,7 @@ def test_airflow_keys_have_the_formats_airflow_expects():
                 "proyecto4-grafana-admin",
                 # MLflow's users do not depend on where MySQL runs.
                 "proyecto4-mlflow-auth",
+                "proyecto4-inference-api-admin",
             },
         ),
         (
@@ -114,7 +115,7 @@ def test_airflow_keys_have_the_formats_airflow_expects():
                 "mlflow": {"auth": {"enabled": False}},
             },
             (),
-            set(),
+            {"proyecto4-inference-api-admin"},
         ),
     ],
 )

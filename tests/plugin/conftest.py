@@ -3,7 +3,7 @@ import uuid
 
 import httpx
 import pytest
-from helm_plugin_env import REPO, InstalledPlugin, helm_binary
+from helm_plugin_env import PLUGIN_ADMIN_TOKEN, REPO, InstalledPlugin, helm_binary
 from proyecto4_common.names import PRODUCTION_ALIAS
 from servers import uvicorn_app
 
@@ -56,7 +56,10 @@ def production_v1(model_copy, api_url):
     for version in ("1", "2"):
         for key in PLUGIN_TAGS:
             client.delete_model_version_tag(name, version, key)
-    reload = httpx.post(f"{api_url}/load_model/", timeout=60)
+    reload = httpx.post(
+        f"{api_url}/load_model/", headers={"Authorization": f"Bearer {PLUGIN_ADMIN_TOKEN}"},
+        timeout=60,
+    )
     assert reload.status_code == 200, reload.text
     return name, client
 
@@ -69,6 +72,7 @@ def api_url(trained_model, model_copy, tmp_path_factory):
         "PROYECTO4_HOME": str(home),
         "DATA_DB_URL": f"sqlite:///{home / 'data.db'}",
         "INFERENCE_API_MODEL_NAME": model_copy[0],
+        "INFERENCE_API_ADMIN_TOKEN": PLUGIN_ADMIN_TOKEN,
         # The plugin makes the API reload; the alias watcher stays out of the way.
         "INFERENCE_API_WATCH_INTERVAL_S": "0",
     }

@@ -23,6 +23,8 @@ def test_the_plugins_names_are_the_platforms_names():
         names.RUN_METRICS,
         names.PREDICT_REQUESTS_TOTAL,
         names.CATEGORIES,
+        names.ADMIN_TOKEN_ENV,
+        names.API_KEY_ENV,
     ) == (
         common_names.DAG_ID,
         common_names.MODEL_NAME,
@@ -30,6 +32,8 @@ def test_the_plugins_names_are_the_platforms_names():
         common_names.RUN_METRICS,
         common_names.PREDICT_REQUESTS_TOTAL,
         common_names.CATEGORIES,
+        common_names.ADMIN_TOKEN_ENV,
+        common_names.API_KEY_ENV,
     )
     assert {k: common_names.PORTS[k] for k in names.PORTS} == names.PORTS
 

@@ -23,7 +23,7 @@ import httpx
 import pytest
 import sqlalchemy as sa
 from backup_databases import drop_database, new_database
-from helm_plugin_env import REPO
+from helm_plugin_env import PLUGIN_ADMIN_TOKEN, REPO
 from proyecto4_common.feature_spec import FeatureSpec
 from proyecto4_common.names import (
     INFERENCE_LOG_TABLE,
@@ -179,6 +179,7 @@ def test_backup_drop_restore_finds_every_store_equal(plugin, drill_platform, dat
     urls, s3, s3_url, home = platform["urls"], platform["s3"], platform["s3_url"], platform["home"]
     artifacts = f"s3://{ARTIFACTS_BUCKET}/artifacts"
     api_env = {
+        "INFERENCE_API_ADMIN_TOKEN": PLUGIN_ADMIN_TOKEN,
         "DATA_DB_URL": urls["data"],
         "PROYECTO4_HOME": str(home),
         "INFERENCE_API_WATCH_INTERVAL_S": "0",
@@ -231,7 +232,7 @@ def test_backup_drop_restore_finds_every_store_equal(plugin, drill_platform, dat
         "--s3-endpoint-url",
         s3_url,
     ]
-    env = {**MOTO_KEYS}
+    env = {**MOTO_KEYS, "INFERENCE_API_ADMIN_TOKEN": PLUGIN_ADMIN_TOKEN}
     began = time.monotonic()
     backup = plugin.run(
         "proyecto4", "backup", *store_args, "--to", f"s3://{BACKUP_BUCKET}/drill", env=env

@@ -8,7 +8,7 @@ import subprocess
 import sys
 
 import pytest
-from helm_plugin_env import REPO, plugin_errors, served_version
+from helm_plugin_env import PLUGIN_ADMIN_TOKEN, REPO, plugin_errors, served_version
 from proyecto4_common.names import PRODUCTION_ALIAS
 from servers import free_port
 
@@ -61,10 +61,18 @@ def cluster(tmp_path, api_url, trained_model):
         labelled(
             "Deployment",
             "r-inference-api",
-            instance,
-            spec={"replicas": 2},
+            {**instance, "app.kubernetes.io/name": "inference-api"},
+            spec={"replicas": 2, "template": {"spec": {"containers": [{"env": [{
+                "name": "INFERENCE_API_ADMIN_TOKEN",
+                "valueFrom": {"secretKeyRef": {"name": "r-api-admin", "key": "token"}},
+            }]}]}}},
             status={"readyReplicas": 2},
         ),
+        {
+            "kind": "Secret",
+            "metadata": {"name": "r-api-admin"},
+            "data": {"token": base64.b64encode(PLUGIN_ADMIN_TOKEN.encode()).decode()},
+        },
         labelled("StatefulSet", "r-postgresql", instance, spec={"replicas": 1}, status={}),
         labelled(
             "Service",
@@ -121,6 +129,8 @@ def helm_proyecto4(cluster, model_copy):
     def run(*args: str) -> subprocess.CompletedProcess:
         env = {
             **os.environ,
+            # Empty: the token must come from the release's Secret.
+            "INFERENCE_API_ADMIN_TOKEN": "",
             "PYTHONPATH": str(REPO / "plugin"),
             "HELM_NAMESPACE": "team-a",
             "HELM_KUBECONTEXT": "kind-x",
@@ -175,7 +185,7 @@ def test_every_call_names_the_namespace_and_context_helm_handed_over(
     )
 
 
-def test_promote_reloads_every_api_pod(helm_proyecto4, api_url, production_v1):
+def test_promote_reloads_every_api_pod(helm_proyecto4, cluster, api_url, production_v1):
     name, client = production_v1
     done = helm_proyecto4("promote", "r", "--version", "2")
     assert done.returncode == 0, done.stderr
@@ -185,6 +195,8 @@ def test_promote_reloads_every_api_pod(helm_proyecto4, api_url, production_v1):
     ]
     assert client.get_model_version_by_alias(name, PRODUCTION_ALIAS).version == "2"
     assert served_version(api_url) == "2"
+    # The token came from the Secret the API's Deployment names, not from the environment.
+    assert "--context kind-x --namespace team-a get secret r-api-admin -o json" in calls(cluster)
 
 
 def test_a_release_that_is_not_installed_is_one_line(helm_proyecto4):

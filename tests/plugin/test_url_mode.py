@@ -7,7 +7,7 @@ run) so that moving `production` here never disturbs other test areas.
 
 import httpx
 import pytest
-from helm_plugin_env import REPO, plugin_errors, served_version
+from helm_plugin_env import PLUGIN_ADMIN_TOKEN, REPO, plugin_errors, served_version
 from proyecto4_common.names import PREDICT_REQUESTS_TOTAL, PRODUCTION_ALIAS
 from servers import free_port
 
@@ -16,9 +16,12 @@ from servers import free_port
 def helm_proyecto4(plugin, trained_model, api_url, model_copy):
     """Runs `helm proyecto4 COMMAND demo ARGS --api-url ... --mlflow-url ...`."""
 
-    def run(command: str, *args: str, api: str = api_url):
+    def run(command: str, *args: str, api: str = api_url, token: str = PLUGIN_ADMIN_TOKEN):
         urls = ["--api-url", api, "--mlflow-url", trained_model.tracking_uri]
-        return plugin.run("proyecto4", command, "demo", *args, *urls, "--model-name", model_copy[0])
+        return plugin.run(
+            "proyecto4", command, "demo", *args, *urls, "--model-name", model_copy[0],
+            env={"INFERENCE_API_ADMIN_TOKEN": token},
+        )
 
     return run
 
@@ -58,6 +61,22 @@ def test_promote_moves_production_records_it_and_the_api_serves_it(
     assert tags["previous_production"] == "1"
     assert tags["promoted_by"].endswith("via helm proyecto4") and tags["promoted_at"]
     assert served_version(api_url) == "2"
+
+
+@pytest.mark.parametrize("token, error", [
+    ("", "reloading the inference API needs its admin token: set INFERENCE_API_ADMIN_TOKEN"),
+    ("a-wrong-admin-token-0123456789", "answered 403 to POST /load_model/: wrong admin token"),
+], ids=["no token", "wrong token"])
+def test_promote_without_the_admin_token_says_so(helm_proyecto4, api_url, production_v1, token, error):
+    name, client = production_v1
+    done = helm_proyecto4("promote", "--version", "2", token=token)
+
+    assert done.returncode == 1
+    [line] = plugin_errors(done.stderr)
+    assert error in line
+    assert served_version(api_url) == "1"
+    if not token:  # refused before the alias moved
+        assert client.get_model_version_by_alias(name, PRODUCTION_ALIAS).version == "1"
 
 
 def test_rollback_returns_to_the_previous_production_version(

@@ -23,6 +23,11 @@ spec:
       {{- include "proyecto4-lib.podSpec" . | nindent 6 }}
 {{- end -}}
 
+{{/* An env entry read from a Secret's key. args: name (variable), secret, key */}}
+{{- define "proyecto4-lib.secretEnv" -}}
+{{- dict "name" .name "valueFrom" (dict "secretKeyRef" (dict "name" .secret "key" .key)) | toYaml -}}
+{{- end -}}
+
 {{/* ConfigMap with the plain environment of the chart's containers (.Values.env, values templated). */}}
 {{- define "proyecto4-lib.configmap" -}}
 apiVersion: v1

@@ -17,6 +17,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from inference_api.auth import Guard
 from inference_api.inference_log import InferenceLogWriter
 from inference_api.metrics import ApiMetrics
 from inference_api.model_store import ModelHolder, ModelLoadError, ModelStore
@@ -64,6 +65,8 @@ async def lifespan(app: FastAPI):
         psi=lambda: holder.current.drift.psi() if holder.current else {},
         buffered=lambda: writer.buffered,
     )
+    # First: bad credentials stop the start before any thread runs.
+    guard = Guard(settings, metrics.auth_refusals)
     writer = InferenceLogWriter(
         settings.data_db_url,
         capacity=settings.log_buffer_rows,
@@ -84,7 +87,7 @@ async def lifespan(app: FastAPI):
 
     holder = ModelHolder(ModelStore(settings), on_swap=swapped_in)
     writer.start()
-    app.state.services = Services(settings, holder, metrics, writer)
+    app.state.services = Services(settings, holder, metrics, writer, guard)
     loader = asyncio.create_task(_keep_loaded(holder, settings.watch_interval_s))
     try:
         yield
@@ -120,7 +123,9 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         key = model.version if model else None
         if key not in documents:
             spec = model.spec if model else None
-            documents[key] = build_openapi(app, spec, app.state.settings.max_records)
+            documents[key] = build_openapi(
+                app, spec, app.state.settings.max_records, bool(app.state.settings.api_key_list)
+            )
         return documents[key]
 
     app.openapi = openapi

@@ -9,10 +9,18 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from proyecto4_common import names
 
+from inference_api.openapi import LOAD_MODEL_PATH, PREDICT_PATH
+
 # Sub-millisecond buckets: the one-row path takes well under a millisecond.
 LATENCY_BUCKETS = (
     0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
 )
+
+
+REFUSAL_LABELS = {
+    LOAD_MODEL_PATH: ("missing", "wrong", "not_configured"),
+    PREDICT_PATH: ("missing", "wrong"),
+}
 
 
 class _DriftCollector(Collector):
@@ -74,6 +82,14 @@ class ApiMetrics:
             names.INFERENCE_LOG_ROWS_BUFFERED, "inference_log rows waiting to be written",
             registry=r,
         ).set_function(buffered)
+        self.auth_refusals = Counter(
+            names.AUTH_REFUSALS_TOTAL, "Requests refused for a missing or wrong credential",
+            ["endpoint", "reason"], registry=r,
+        )
+        # Present at 0 from the start, so rate() and alerts see the first refusal.
+        for endpoint, reasons in REFUSAL_LABELS.items():
+            for reason in reasons:
+                self.auth_refusals.labels(endpoint, reason)
         r.register(_DriftCollector(psi))
 
     def serving(self, version: str, categories: tuple[str, str]) -> None:

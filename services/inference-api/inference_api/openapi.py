@@ -11,6 +11,7 @@ from fastapi.openapi.utils import get_openapi
 from proyecto4_common.feature_spec import CategoricalFeature, FeatureSpec
 
 PREDICT_PATH = "/predict/"
+LOAD_MODEL_PATH = "/load_model/"
 
 
 def feature_schema(feature) -> dict:
@@ -37,7 +38,9 @@ def record_schema(spec: FeatureSpec | None) -> dict:
     }
 
 
-def build_openapi(app: FastAPI, spec: FeatureSpec | None, max_records: int) -> dict:
+def build_openapi(
+    app: FastAPI, spec: FeatureSpec | None, max_records: int, api_keys: bool = False
+) -> dict:
     document = get_openapi(
         title=app.title, version=app.version, description=app.description, routes=app.routes
     )
@@ -63,4 +66,13 @@ def build_openapi(app: FastAPI, spec: FeatureSpec | None, max_records: int) -> d
             }
         },
     }
+    if api_keys:
+        # /predict/ checks its key in its own body (no dependency, for speed), so FastAPI
+        # cannot see it: declared here, only while keys are on.
+        schemes = document["components"].setdefault("securitySchemes", {})
+        schemes["ApiKey"] = {
+            "type": "http", "scheme": "bearer",
+            "description": "One of the API keys (INFERENCE_API_API_KEYS), as a bearer token",
+        }
+        document["paths"][PREDICT_PATH]["post"]["security"] = [{"ApiKey": []}]
     return document

@@ -12,8 +12,9 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from inference_api import predict as hot
+from inference_api.auth import require_admin
 from inference_api.model_store import LoadedModel, ModelLoadError
-from inference_api.openapi import PREDICT_PATH
+from inference_api.openapi import LOAD_MODEL_PATH, PREDICT_PATH
 from inference_api.schemas import (
     ErrorDetail,
     Health,
@@ -40,14 +41,20 @@ def _error(status: int, detail: str) -> Response:
 @router.post(
     PREDICT_PATH,
     response_model=None,
-    responses={200: {"model": PredictResponse}, **_errors(400, 415, 422, 503)},
+    responses={200: {"model": PredictResponse}, **_errors(400, 401, 403, 415, 422, 503)},
     summary="Predict whether flights arrive delayed",
 )
 async def predict(request: Request, contributions: bool = False) -> Response:
     started = time.perf_counter()
+    services: Services = request.app.state.services
+    if services.guard.api_keys is not None:
+        refused = services.guard.api_key_refusal(PREDICT_PATH, request.headers.get("authorization"))
+        if refused is not None:
+            return JSONResponse(
+                {"detail": refused.detail}, status_code=refused.status_code, headers=refused.headers
+            )
     # Called, not injected: FastAPI's dependency solving costs a tenth of a one-row request.
     model = await get_model(request)
-    services: Services = request.app.state.services
     metrics = services.metrics
     try:
         hot.check_content_type(request.headers.get("content-type"))
@@ -87,10 +94,12 @@ async def predict(request: Request, contributions: bool = False) -> Response:
 
 
 @router.post(
-    "/load_model/",
+    LOAD_MODEL_PATH,
     response_model=LoadedModelInfo,
-    responses=_errors(400, 404, 422, 503),
+    responses=_errors(400, 401, 403, 404, 422, 503),
     summary="Load the alias's version (or the version given) and swap it in",
+    description="Needs the admin token: `Authorization: Bearer <admin token>`.",
+    dependencies=[Depends(require_admin)],
 )
 async def load_model(
     services: Annotated[Services, Depends(get_services)],

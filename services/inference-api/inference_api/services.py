@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from fastapi import HTTPException, Request
 
+from inference_api.auth import Guard
 from inference_api.inference_log import InferenceLogWriter
 from inference_api.metrics import ApiMetrics
 from inference_api.model_store import LoadedModel, ModelHolder
@@ -18,6 +19,7 @@ class Services:
     holder: ModelHolder
     metrics: ApiMetrics
     log_writer: InferenceLogWriter
+    guard: Guard
 
 
 # Dependencies are coroutines: FastAPI would run plain functions in its thread pool, a

@@ -5,8 +5,14 @@ from __future__ import annotations
 
 from proyecto4_common.names import MODEL_NAME, PRODUCTION_ALIAS
 from proyecto4_common.settings import CommonSettings
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
+
+MIN_SECRET_LENGTH = 16
+
+
+def split_keys(text: str) -> list[str]:
+    return [key.strip() for key in text.replace(",", "\n").splitlines() if key.strip()]
 
 
 def _env(name: str, default, **kwargs):
@@ -40,6 +46,31 @@ class ApiSettings(CommonSettings):
     # `drift_min_rows` were served (PSI on a handful of rows is noise).
     drift_window: int = _env("DRIFT_WINDOW", 5_000, ge=1)
     drift_min_rows: int = _env("DRIFT_MIN_ROWS", 100, ge=1)
+
+    # Bearer token of the admin endpoints (POST /load_model/); empty: they refuse everyone.
+    # SecretStr: never shown in a repr, a log line or an error.
+    admin_token: SecretStr = _env("ADMIN_TOKEN", SecretStr(""))
+    # Keys /predict/ accepts as `Authorization: Bearer <key>`, comma or newline separated,
+    # so a new key can be added before the old one is removed; empty: /predict/ is open.
+    api_keys: SecretStr = _env("API_KEYS", SecretStr(""))
+
+    @property
+    def admin_token_value(self) -> str:
+        return self.admin_token.get_secret_value().strip()
+
+    @property
+    def api_key_list(self) -> list[str]:
+        return split_keys(self.api_keys.get_secret_value())
+
+    # Not a pydantic validator: its errors would print the input, the secrets included.
+    def check_secrets(self) -> None:
+        """Refuses credentials short enough to be guessed through the API."""
+        for name, values in (
+            ("INFERENCE_API_ADMIN_TOKEN", [self.admin_token_value]),
+            ("INFERENCE_API_API_KEYS", self.api_key_list),
+        ):
+            if any(0 < len(value) < MIN_SECRET_LENGTH for value in values):
+                raise ValueError(f"{name}: each must be at least {MIN_SECRET_LENGTH} characters")
 
     @model_validator(mode="after")
     def _largest_list_fits_the_log_buffer(self):

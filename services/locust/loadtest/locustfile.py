@@ -12,10 +12,12 @@ Every option also reads its LOCUST_* environment variable (locust's own conventi
 from __future__ import annotations
 
 import logging
+import os
 
 from locust import HttpUser, between, events, task
 from locust.runners import MasterRunner, WorkerRunner
 from proyecto4_common.feature_spec import FeatureSpec
+from proyecto4_common.names import API_KEY_ENV
 from proyecto4_common.settings import CommonSettings
 
 from loadtest.model_spec import SpecUnavailable, fetch_feature_spec
@@ -25,6 +27,9 @@ from loadtest.thresholds import Limits, Totals
 logger = logging.getLogger("loadtest")
 
 PREDICT = "/predict/"
+# An API that requires keys on /predict/ gets one from INFERENCE_API_KEY.
+_KEY = os.environ.get(API_KEY_ENV, "").strip()
+HEADERS = {"Authorization": f"Bearer {_KEY}"} if _KEY else None
 
 
 @events.init_command_line_parser.add_listener
@@ -177,7 +182,9 @@ class PredictUser(HttpUser):
 
     def _post(self, name, body, problem):
         """One request, failed with the sentence `problem(response)` returns, if any."""
-        with self.client.post(PREDICT, json=body, name=name, catch_response=True) as response:
+        with self.client.post(
+            PREDICT, json=body, name=name, headers=HEADERS, catch_response=True
+        ) as response:
             reason = problem(response)
             if reason:
                 response.failure(reason)

@@ -45,9 +45,11 @@ class Prediction:
 
 
 class InferenceApi:
-    def __init__(self, base_url: str, timeout_s: float):
+    def __init__(self, base_url: str, timeout_s: float, admin_token: str = "", api_key: str = ""):
         self.base_url = base_url.rstrip("/")
         self.timeout_s = timeout_s
+        self._admin = _bearer(admin_token)
+        self._key = _bearer(api_key)
 
     def served_model(self) -> ServedModel:
         body = self._call("GET", "/model")
@@ -60,7 +62,7 @@ class InferenceApi:
 
     def predict(self, record: dict[str, Any], contributions: bool = True) -> Prediction:
         params = {"contributions": "true"} if contributions else None
-        body = self._call("POST", "/predict/", json=record, params=params)
+        body = self._call("POST", "/predict/", json=record, params=params, headers=self._key)
         return Prediction(
             probability=float(body["probability"]),
             prediction=int(body["prediction"]),
@@ -71,7 +73,10 @@ class InferenceApi:
         )
 
     def load_model(self, version: str | None = None) -> dict[str, Any]:
-        return self._call("POST", "/load_model/", json={"version": version} if version else None)
+        return self._call(
+            "POST", "/load_model/", json={"version": version} if version else None,
+            headers=self._admin,
+        )
 
     def _call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
         try:
@@ -86,6 +91,10 @@ class InferenceApi:
         if response.status_code >= 400:
             raise ApiRejected(detail)
         return response.json()
+
+
+def _bearer(secret: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {secret}"} if secret else {}
 
 
 def _detail(response: httpx.Response) -> str:

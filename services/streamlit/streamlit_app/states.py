@@ -55,11 +55,18 @@ def registered_versions(tracking_uri: str, timeout_s: float) -> list[VersionInfo
     return versions
 
 
-def no_model_loaded(reason: str) -> None:
-    st.warning(
-        "**The inference API is running but serves no model.** "
-        f"Ask it to load the `{PRODUCTION_ALIAS}` model with the button below."
-    )
+def no_model_loaded(reason: str, can_load: bool) -> None:
+    if can_load:
+        action = f"Ask it to load the `{PRODUCTION_ALIAS}` model with the button below."
+    else:
+        # Loading changes which model decides: only an operator holding the admin token may.
+        action = (
+            f"An operator loads the `{PRODUCTION_ALIAS}` model with the API's admin token: "
+            "`curl -X POST -H 'Authorization: Bearer <admin token>' "
+            "<inference API>/load_model/` (in the cluster, `helm get notes <release>` says how "
+            "to read the token). Reload this page afterwards."
+        )
+    st.warning(f"**The inference API is running but serves no model.** {action}")
     _details(reason)
 
 

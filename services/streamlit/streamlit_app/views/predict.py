@@ -22,7 +22,7 @@ RESULT_KEY = "last_prediction"
 
 def main() -> None:
     settings = UISettings()
-    api = InferenceApi(settings.inference_api_url, settings.ui_request_timeout_s)
+    api = settings.inference_api()
     st.title("Will this flight be delayed?")
     st.caption("Arrival more than 15 minutes late, predicted by the model in production.")
     try:
@@ -57,8 +57,8 @@ def offer_to_load(api: InferenceApi, settings: UISettings, reason: str) -> None:
         if in_production is None:
             states.no_model_in_production()
             return
-    states.no_model_loaded(reason)
-    if st.button("Load the production model", type="primary"):
+    states.no_model_loaded(reason, can_load=settings.can_load_models)
+    if settings.can_load_models and st.button("Load the production model", type="primary"):
         try:
             api.load_model()
         except (ApiRejected, ApiUnavailable) as exc:
