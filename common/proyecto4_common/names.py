@@ -26,6 +26,8 @@ CLEAN_TABLE = "clean_data"
 INFERENCE_LOG_TABLE = "inference_log"
 INGESTION_LEDGER_TABLE = "ingestion_ledger"
 PROMOTION_LEDGER_TABLE = "promotion_ledger"
+# Live quality per flight day and model version: served predictions joined with outcomes.
+MODEL_QUALITY_TABLE = "model_quality"
 
 # clean_data.dataset values.
 SPLITS = ("train", "validation", "test")
@@ -58,3 +60,11 @@ INFERENCE_LOG_ROWS_DROPPED = "inference_log_rows_dropped_total"
 # Seconds requests spent waiting for room in a full inference_log buffer (DB slower than traffic).
 INFERENCE_LOG_WAIT_SECONDS = "inference_log_wait_seconds_total"
 FEATURE_DRIFT_PSI = "feature_drift_psi"  # gauge, label feature
+
+# Live quality (gauges per model_version, from model_quality; the API exports them).
+MODEL_LIVE_AUROC = "model_live_auroc"
+MODEL_LIVE_ACCURACY = "model_live_accuracy"
+MODEL_LIVE_LOG_LOSS = "model_live_log_loss"
+MODEL_LIVE_CALIBRATION_ERROR = "model_live_calibration_error"
+MODEL_LIVE_LABELLED = "model_live_labelled_predictions"
+MODEL_TEST_AUROC = "model_test_auroc"  # the version's test AUROC from training, the baseline

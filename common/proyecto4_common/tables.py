@@ -21,7 +21,11 @@ from sqlalchemy import (
     inspect,
 )
 
-from proyecto4_common.names import INFERENCE_LOG_TABLE, PROMOTION_LEDGER_TABLE
+from proyecto4_common.names import (
+    INFERENCE_LOG_TABLE,
+    MODEL_QUALITY_TABLE,
+    PROMOTION_LEDGER_TABLE,
+)
 
 metadata = MetaData()
 
@@ -61,8 +65,32 @@ promotion_ledger = Table(
     Column("previous_value", Float, nullable=True),
     Column("promoted", Boolean, nullable=False),
     Column("reason", Text, nullable=False),
+    # Why the run retrained (pipeline/retrain.py), and the live quality of the production
+    # model the candidate was measured against. Added after the first release (`upgrade`).
+    Column("trigger", Text, nullable=True),
+    Column("previous_live_auroc", Float, nullable=True),
+    Column("previous_live_count", Integer, nullable=True),
 )
 
+
+model_quality = Table(
+    MODEL_QUALITY_TABLE,
+    metadata,
+    # The flights' day (whose outcomes arrived) and the version that served the predictions.
+    Column("day", Date, primary_key=True),
+    Column("model_name", String(200), primary_key=True),
+    Column("model_version", String(50), primary_key=True),
+    Column("count", Integer, nullable=False),  # predictions with a label
+    Column("delayed", Integer, nullable=False),  # of which the flight was delayed
+    # Null when a day's labels hold one class only (AUROC is undefined then).
+    Column("auroc", Float, nullable=True),
+    Column("accuracy", Float, nullable=False),
+    Column("log_loss", Float, nullable=False),
+    Column("calibration_error", Float, nullable=False),  # expected calibration error
+    # The version's test AUROC at training, the baseline live AUROC is compared with.
+    Column("test_auroc", Float, nullable=True),
+    Column("computed_at", DateTime(timezone=True), nullable=False),
+)
 
 
 def upgrade(conn: Connection, table: Table) -> None:

@@ -55,6 +55,13 @@ FEATURES = (
 )
 
 
+def labels(arr_delay: pd.Series) -> pd.Series:
+    """The target of flights with an arrival delay; cancelled or diverted flights (no
+    arrival delay) have no label and are left out, in training and in live quality alike."""
+    known = arr_delay[arr_delay.notna()]
+    return (known > DELAY_THRESHOLD_MIN).astype("int64")
+
+
 def build_features(raw: pd.DataFrame) -> pd.DataFrame:
     """Raw rows -> one row per labelled flight: FEATURES + TARGET.
 
@@ -80,7 +87,7 @@ def build_features(raw: pd.DataFrame) -> pd.DataFrame:
         },
         index=raw.index,
     )
-    out[TARGET] = (raw["arr_delay"] > DELAY_THRESHOLD_MIN).astype("int64")
+    out[TARGET] = labels(raw["arr_delay"])
     return out.reset_index(drop=True)
 
 
