@@ -68,3 +68,5 @@ MODEL_LIVE_LOG_LOSS = "model_live_log_loss"
 MODEL_LIVE_CALIBRATION_ERROR = "model_live_calibration_error"
 MODEL_LIVE_LABELLED = "model_live_labelled_predictions"
 MODEL_TEST_AUROC = "model_test_auroc"  # the version's test AUROC from training, the baseline
+# Retraining runs recorded in the promotion ledger, label kind (always, quality_decayed, ...).
+MODEL_RETRAINS = "model_retrains"

@@ -68,6 +68,7 @@ promotion_ledger = Table(
     # Why the run retrained (pipeline/retrain.py), and the live quality of the production
     # model the candidate was measured against. Added after the first release (`upgrade`).
     Column("trigger", Text, nullable=True),
+    Column("trigger_kind", String(30), nullable=True),  # retrain.py: always, quality_decayed, ...
     Column("previous_live_auroc", Float, nullable=True),
     Column("previous_live_count", Integer, nullable=True),
 )

@@ -67,7 +67,7 @@ def _trigger_columns(trigger: dict | None, previous_version: str | None) -> dict
         return {}
     live = trigger.get("live") or {}
     same = previous_version is not None and live.get("version") == previous_version
-    return {"trigger": trigger["reason"],
+    return {"trigger": trigger["reason"], "trigger_kind": trigger["kind"],
             "previous_live_auroc": live.get("auroc") if same else None,
             "previous_live_count": live.get("count") if same else None}
 

@@ -34,14 +34,19 @@ class LiveQuality:
     days: int
 
 
+# Kinds of retraining trigger (promotion_ledger.trigger_kind, a metric label in the API).
+ALWAYS, NO_PRODUCTION, QUALITY_DECAYED = "always", "no_production", "quality_decayed"
+
+
 @dataclass
 class Trigger:
     retrain: bool
     reason: str
     live: LiveQuality | None = None
+    kind: str | None = None  # set when it retrains
 
     def as_dict(self) -> dict:
-        return {"retrain": self.retrain, "reason": self.reason,
+        return {"retrain": self.retrain, "reason": self.reason, "kind": self.kind,
                 "live": asdict(self.live) if self.live else None}
 
 
@@ -62,9 +67,9 @@ def decide(live: LiveQuality | None, production_version: str | None,
            settings: PipelineSettings) -> Trigger:
     """Pure decision from the production model's live quality."""
     if settings.retrain_policy == "always":
-        return Trigger(True, "every run retrains (RETRAIN_POLICY=always)", live)
+        return Trigger(True, "every run retrains (RETRAIN_POLICY=always)", live, ALWAYS)
     if production_version is None:
-        return Trigger(True, "no production model yet", live)
+        return Trigger(True, "no production model yet", live, NO_PRODUCTION)
     if live is None or live.auroc is None:
         return Trigger(False, f"no live quality of v{production_version} yet", live)
     if live.count < settings.quality_min_count:
@@ -77,7 +82,7 @@ def decide(live: LiveQuality | None, production_version: str | None,
              f"({live.count} predictions), test AUROC {live.test_auroc:.4f} - margin "
              f"{settings.quality_auroc_margin:.4f} = {floor:.4f}")
     if live.auroc < floor:
-        return Trigger(True, f"quality decayed: {shown}", live)
+        return Trigger(True, f"quality decayed: {shown}", live, QUALITY_DECAYED)
     return Trigger(False, f"quality holds: {shown}", live)
 
 
