@@ -139,3 +139,26 @@ def test_upgrade_adds_the_key_columns_to_a_table_of_an_older_release(
     assert {c.name for c in inference_log.columns} <= columns
     assert ("flight_date",) in indexes
     assert kept == [(0.7, None)]
+
+
+def test_replay_sends_a_days_flights_with_their_keys(api, log_db, data_source_url, tmp_path):
+    from pipeline.replay import replay
+    from pipeline.settings import PipelineSettings
+
+    settings = PipelineSettings(proyecto4_home=tmp_path, data_source_url=data_source_url,
+                                inference_api_url=api)
+    day = date(2013, 3, 9)
+    written = metric(api, "inference_log_rows_written_total")
+
+    report = replay(settings, day, day, rate=0, batch=20)
+
+    assert (report.days, report.failed) == (1, 0)
+    wait_until(lambda: metric(api, "inference_log_rows_written_total") >= written + report.sent,
+               60, "the replayed rows")
+    engine = sa.create_engine(log_db)
+    with engine.connect() as conn:
+        keyed = conn.execute(sa.text(
+            "SELECT count(DISTINCT (flight_carrier, flight_number, flight_origin)) "
+            "FROM inference_log WHERE flight_date = :d"), {"d": day}).scalar_one()
+    engine.dispose()
+    assert keyed == report.sent > 500
