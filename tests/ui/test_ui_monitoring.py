@@ -92,3 +92,27 @@ def test_monitoring_shows_live_quality_and_the_retraining_triggers(ui_env, run_p
     assert quality["auroc"].tolist() == [0.61, 0.73]
     assert triggers["trigger_kind"].tolist() == ["quality_decayed"]
     assert triggers["previous_live_auroc"].tolist() == [0.61]
+
+
+def test_a_promotion_ledger_of_an_older_release_reads_with_empty_trigger_columns(postgres_db):
+    from proyecto4_common.tables import promotion_ledger
+    from sqlalchemy import MetaData, Table
+    from streamlit_app.data_db import promotion_decisions
+
+    new = {"trigger", "trigger_kind", "previous_live_auroc", "previous_live_count"}
+    old = Table(promotion_ledger.name, MetaData(),
+                *[c.copy() for c in promotion_ledger.columns if c.name not in new])
+    engine = create_engine(postgres_db)
+    old.create(engine)
+    with engine.begin() as conn:
+        conn.execute(old.insert(), {
+            "decided_at": datetime.now(UTC), "model_name": "flight-delay",
+            "candidate_version": "1", "metric": "test_auroc", "candidate_value": 0.7,
+            "promoted": True, "reason": "first"})
+    engine.dispose()
+
+    ledger = promotion_decisions(postgres_db, 5)
+
+    assert list(ledger.columns) == [c.name for c in promotion_ledger.columns]
+    assert ledger["reason"].tolist() == ["first"]
+    assert ledger["trigger"].isna().all()
