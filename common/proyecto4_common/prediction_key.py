@@ -74,6 +74,9 @@ def parse_key(value: Any) -> PredictionKey:
     except ValueError:
         raise PredictionKeyError("key.flight.date: expected a date as YYYY-MM-DD") from None
     carrier, number, origin = flight["carrier"], flight["number"], flight["origin"]
+    # JSON Schema's integer includes 1545.0, as the API's integer features do.
+    if isinstance(number, float) and number.is_integer():
+        number = int(number)
     if not (isinstance(carrier, str) and _CARRIER.match(carrier)):
         raise PredictionKeyError("key.flight.carrier: expected a two-character carrier code such as UA")
     if isinstance(number, bool) or not isinstance(number, int) or not 1 <= number <= FLIGHT_MAX:

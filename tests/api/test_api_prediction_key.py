@@ -39,10 +39,10 @@ def _served(api: str, body) -> httpx.Response:
 def test_a_flight_key_is_echoed_and_logged_but_not_a_feature(api, log_db, record):
     response = _served(api, {**record, "key": {"flight": FLIGHT, "request_id": "r-1"}})
 
+    row = _last_rows(log_db, 1)[0]
     assert response.status_code == 200
     assert response.json()["key"] == {"flight": FLIGHT, "request_id": "r-1"}
     assert response.json()["probability"] == _post(api, record).json()["probability"]
-    row = _last_rows(log_db, 1)[0]
     assert "key" not in row.features
     assert (row.request_id, row.flight_date, row.flight_carrier, row.flight_number,
             row.flight_origin) == ("r-1", date(2013, 3, 2), "UA", 1545, "EWR")
@@ -75,6 +75,8 @@ def test_without_a_key_the_answer_and_the_row_are_as_before(api, log_db, record)
     ("key", "message"),
     [
         ("UA1545", "key: expected a JSON object"),
+        (None, "key: expected a JSON object"),
+        ({"flight": {**FLIGHT, "number": 1545.5}}, "key.flight.number"),
         ({}, "key: expected a JSON object"),
         ({"flight_no": 1}, "key: unknown field(s): flight_no"),
         ({"request_id": ""}, "key.request_id"),

@@ -53,23 +53,27 @@ def parse_records(body: bytes, max_records: int) -> tuple[list, bool]:
     raise InvalidInput(422, f"expected a JSON object or a list of objects, got a {kind}")
 
 
+# Not None: `"key": null` is a malformed key, not a missing one.
+_ABSENT = object()
+
+
 def take_keys(records: list, single: bool) -> tuple[list | None, list[PredictionKey] | None]:
     """Removes each record's key (not a feature) before encoding.
 
     Returns the keys as sent (echoed) and as parsed (logged), or (None, None) when no record
     has one, so requests without keys cost one dict lookup per record.
     """
-    sent = [r.pop(KEY_FIELD, None) if type(r) is dict else None for r in records]
-    if not any(k is not None for k in sent):
+    sent = [r.pop(KEY_FIELD, _ABSENT) if type(r) is dict else _ABSENT for r in records]
+    if all(k is _ABSENT for k in sent):
         return None, None
     parsed = []
     for position, key in enumerate(sent):
         try:
-            parsed.append(None if key is None else parse_key(key))
+            parsed.append(None if key is _ABSENT else parse_key(key))
         except PredictionKeyError as exc:
             where = "" if single else f"record {position}: "
             raise InvalidInput(422, f"{where}{exc}") from None
-    return sent, parsed
+    return [None if k is _ABSENT else k for k in sent], parsed
 
 
 def encode(model: LoadedModel, records: list, single: bool) -> np.ndarray:
