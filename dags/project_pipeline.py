@@ -6,6 +6,13 @@ stratified `clean_data` split, tunes two LightGBM models in parallel (validation
 and validation AUROC) with Optuna, logs both to MLflow and gives the `production` alias of
 `flight-delay` to the better one only if it beats the model already in production.
 
+After ingestion it measures the live quality of the served models (predictions that carried
+a flight key joined with the outcomes just ingested, table `model_quality`) and decides
+whether to retrain: always (`RETRAIN_POLICY=always`, the default) or, with `on_decay`,
+only when production's live AUROC fell below its test AUROC by a margin. A run that does
+not retrain skips the rest; the reason is in the task log and, when it retrains, in the
+promotion ledger.
+
 Params: `until` (YYYY-MM-DD, ingest up to this day; default: `PIPELINE_DAYS_PER_RUN` days
 after the watermark) and `start` (YYYY-MM-DD, re-ingest from this day instead of the
 watermark). Settings come from the environment (see `pipeline/settings.py`).
@@ -79,6 +86,20 @@ def project_pipeline():
         return ingest(_settings(), start=_date_param("start"), until=_date_param("until")).as_dict()
 
     @task
+    def measure_live_quality() -> dict:
+        from pipeline.quality import measure_live_quality as measure
+
+        return measure(_settings())
+
+    @task.short_circuit
+    def decide_retraining() -> dict | bool:
+        from pipeline.retrain import decide_retraining as decide
+
+        trigger = decide(_settings())
+        # Falsy skips every task after this one; the reason is in this task's log.
+        return trigger.as_dict() if trigger.retrain else False
+
+    @task
     def preprocess_and_split() -> dict:
         from pipeline.preprocess import preprocess_and_split as run
 
@@ -99,15 +120,18 @@ def project_pipeline():
         return _train("auroc")
 
     @task
-    def register_champion_model(accuracy: dict, auroc: dict) -> dict:
+    def register_champion_model(accuracy: dict, auroc: dict, trigger: dict) -> dict:
         from pipeline.champion import register_champion
 
-        return register_champion(_settings(), [accuracy, auroc])
+        return register_champion(_settings(), [accuracy, auroc], trigger)
 
-    split = create_raw_tables() >> extract_data() >> preprocess_and_split()
+    trigger = decide_retraining()
+    create_raw_tables() >> extract_data() >> measure_live_quality() >> trigger
+    split = preprocess_and_split()
+    trigger >> split
     accuracy, auroc = train_model_accuracy(), train_model_auroc()
     split >> [accuracy, auroc]
-    register_champion_model(accuracy, auroc)
+    register_champion_model(accuracy, auroc, trigger)
 
 
 project_pipeline()

@@ -36,10 +36,16 @@ def run_pipeline_steps(settings, start: date, until: date) -> tuple[list[dict], 
     from pipeline.champion import register_champion
     from pipeline.extract import create_raw_tables, ingest
     from pipeline.preprocess import preprocess_and_split
+    from pipeline.quality import measure_live_quality
+    from pipeline.retrain import decide_retraining
     from pipeline.training import train_and_log
 
     create_raw_tables(settings)
     ingest(settings, start=start, until=until)
+    measure_live_quality(settings)
+    trigger = decide_retraining(settings)
+    if not trigger.retrain:
+        return [], {"promoted": False, "reason": trigger.reason}
     preprocess_and_split(settings)
     runs = [train_and_log(settings, objective) for objective in ("accuracy", "auroc")]
-    return runs, register_champion(settings, runs)
+    return runs, register_champion(settings, runs, trigger.as_dict())

@@ -157,6 +157,43 @@ def loadtest(
 
 
 @app.command()
+def replay(
+    start: Annotated[str, typer.Option(help="First flight day, e.g. 2013-03-01")],
+    end: Annotated[str, typer.Option(help="Last flight day")],
+    rate: Annotated[float, typer.Option(help="Records per second (0: as fast as the API answers)")] = 0.0,
+    batch: Annotated[int, typer.Option(min=1, help="Records per request")] = 100,
+    save: Annotated[Path | None, typer.Option(help="Write the keyed records as JSON Lines "
+                                              "(Locust's --sample-file) instead of sending")] = None,
+) -> None:
+    """Sends the real flights of a window, with their keys, to the inference API (from the
+    data source, DATA_SOURCE_URL, to INFERENCE_API_URL); their outcomes, once the pipeline
+    ingests those days, give the model's live quality."""
+    import json
+
+    from pipeline.replay import keyed_days
+    from pipeline.replay import replay as run
+
+    first, last = _parse_date(start, "--start"), _parse_date(end, "--end")
+    if last < first:
+        raise typer.BadParameter("must not be before --start", param_hint="--end")
+    settings = _settings()
+    with _data_source_for(settings):
+        if save:
+            written = 0
+            with save.open("w") as out:
+                for _, records in keyed_days(settings, first, last):
+                    out.writelines(json.dumps(record) + "\n" for record in records)
+                    written += len(records)
+            console.print(f"{written} keyed records written to {save}")
+            return
+        report = run(settings, first, last, rate, batch,
+                     on_day=lambda day, n: console.print(f"{day}: {n} flights sent"))
+    console.print(f"{report.sent} records over {report.days} days in {report.seconds:.1f} s, "
+                  f"{report.failed} not answered 200")
+    raise typer.Exit(1 if report.failed else 0)
+
+
+@app.command()
 def demo(
     until: Annotated[str, typer.Option(help="Last day the pipeline ingests")] = DEFAULT_DEMO_UNTIL.isoformat(),
 ) -> None:

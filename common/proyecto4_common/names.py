@@ -32,6 +32,8 @@ CLEAN_TABLE = "clean_data"
 INFERENCE_LOG_TABLE = "inference_log"
 INGESTION_LEDGER_TABLE = "ingestion_ledger"
 PROMOTION_LEDGER_TABLE = "promotion_ledger"
+# Live quality per flight day and model version: served predictions joined with outcomes.
+MODEL_QUALITY_TABLE = "model_quality"
 
 # clean_data.dataset values.
 SPLITS = ("train", "validation", "test")
@@ -77,3 +79,13 @@ API_KEYS_ENV = "INFERENCE_API_API_KEYS"
 API_KEY_ENV = "INFERENCE_API_KEY"
 # File under PROYECTO4_HOME where the local CLI keeps the admin token it generated.
 ADMIN_TOKEN_FILE = "inference-api-admin-token"
+
+# Live quality (gauges per model_version, from model_quality; the API exports them).
+MODEL_LIVE_AUROC = "model_live_auroc"
+MODEL_LIVE_ACCURACY = "model_live_accuracy"
+MODEL_LIVE_LOG_LOSS = "model_live_log_loss"
+MODEL_LIVE_CALIBRATION_ERROR = "model_live_calibration_error"
+MODEL_LIVE_LABELLED = "model_live_labelled_predictions"
+MODEL_TEST_AUROC = "model_test_auroc"  # the version's test AUROC from training, the baseline
+# Retraining runs recorded in the promotion ledger, label kind (always, quality_decayed, ...).
+MODEL_RETRAINS = "model_retrains"

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 from mlflow import MlflowClient
 from proyecto4_common.names import MODEL_NAME, PRODUCTION_ALIAS, RUN_METRICS
-from proyecto4_common.tables import metadata, promotion_ledger
+from proyecto4_common.tables import promotion_ledger, upgrade
 
 from pipeline.db import make_engine
 from pipeline.settings import PipelineSettings
@@ -61,7 +61,19 @@ def decide(
     }
 
 
-def register_champion(settings: PipelineSettings, candidates: list[dict]) -> dict:
+def _trigger_columns(trigger: dict | None, previous_version: str | None) -> dict:
+    """The retraining trigger's reason and the replaced model's live quality, for the ledger."""
+    if trigger is None:
+        return {}
+    live = trigger.get("live") or {}
+    same = previous_version is not None and live.get("version") == previous_version
+    return {"trigger": trigger["reason"], "trigger_kind": trigger["kind"],
+            "previous_live_auroc": live.get("auroc") if same else None,
+            "previous_live_count": live.get("count") if same else None}
+
+
+def register_champion(settings: PipelineSettings, candidates: list[dict],
+                      trigger: dict | None = None) -> dict:
     client = use_tracking(settings)
     decision = decide(candidates, current_production(client), settings.promotion_metric)
     now = datetime.now(UTC)
@@ -81,8 +93,10 @@ def register_champion(settings: PipelineSettings, candidates: list[dict]) -> dic
                 MODEL_NAME, other["version"], "promotion", f"kept out: lost to v{winner} on {decision['metric']}"
             )
     engine = make_engine(settings.data_db_url)
-    metadata.create_all(engine, tables=[promotion_ledger])
     with engine.begin() as conn:
-        conn.execute(promotion_ledger.insert().values(decided_at=now, model_name=MODEL_NAME, **decision))
+        upgrade(conn, promotion_ledger)
+        conn.execute(promotion_ledger.insert().values(
+            decided_at=now, model_name=MODEL_NAME, **decision,
+            **_trigger_columns(trigger, decision["previous_version"])))
     log.info("promotion decision: %s", decision)
     return decision

@@ -55,16 +55,19 @@ FEATURES = (
 )
 
 
-def build_features(raw: pd.DataFrame) -> pd.DataFrame:
-    """Raw rows -> one row per labelled flight: FEATURES + TARGET.
+def labels(arr_delay: pd.Series) -> pd.Series:
+    """The target of flights with an arrival delay; cancelled or diverted flights (no
+    arrival delay) have no label and are left out, in training and in live quality alike."""
+    known = arr_delay[arr_delay.notna()]
+    return (known > DELAY_THRESHOLD_MIN).astype("int64")
 
-    Flights with no arrival delay (cancelled or diverted) have no label and are dropped.
-    """
-    raw = raw[raw["arr_delay"].notna()]
+
+def feature_frame(raw: pd.DataFrame) -> pd.DataFrame:
+    """Raw rows -> FEATURES, one row per flight (cancelled ones too), same index."""
     when = pd.to_datetime(
         {"year": raw["year"], "month": raw["month"], "day": raw["day"]}, errors="coerce"
     )
-    out = pd.DataFrame(
+    return pd.DataFrame(
         {
             "month": raw["month"].astype("int64"),
             "day_of_month": raw["day"].astype("int64"),
@@ -80,7 +83,16 @@ def build_features(raw: pd.DataFrame) -> pd.DataFrame:
         },
         index=raw.index,
     )
-    out[TARGET] = (raw["arr_delay"] > DELAY_THRESHOLD_MIN).astype("int64")
+
+
+def build_features(raw: pd.DataFrame) -> pd.DataFrame:
+    """Raw rows -> one row per labelled flight: FEATURES + TARGET.
+
+    Flights with no arrival delay (cancelled or diverted) have no label and are dropped.
+    """
+    raw = raw[raw["arr_delay"].notna()]
+    out = feature_frame(raw)
+    out[TARGET] = labels(raw["arr_delay"])
     return out.reset_index(drop=True)
 
 

@@ -4,6 +4,7 @@ schedule, when the DAG file is parsed)."""
 from __future__ import annotations
 
 from datetime import date
+from typing import Literal
 
 from proyecto4_common.names import TEST_AUROC
 from proyecto4_common.settings import CommonSettings
@@ -53,6 +54,16 @@ class PipelineSettings(CommonSettings):
     mlflow_experiment: str = "flight-delay"
     # Rows of the test split explained for the SHAP plots.
     shap_sample_rows: int = Field(2_000, ge=50)
+    # Live quality: the newest ingested days recomputed on every run (predictions served
+    # after their flight's outcome arrived still count); older days are recorded once.
+    quality_recompute_days: int = Field(3, ge=0)
+    # When a run retrains: "always" (every run), or "on_decay": only without a production
+    # model or when its live AUROC over its newest `quality_window_days` days (at least
+    # `quality_min_count` labelled predictions) is below its test AUROC minus the margin.
+    retrain_policy: Literal["always", "on_decay"] = "always"
+    quality_window_days: int = Field(3, ge=1)
+    quality_min_count: int = Field(500, ge=1)
+    quality_auroc_margin: float = Field(0.05, ge=0, le=1)
 
 
 class FirstRunSettings(BaseSettings):

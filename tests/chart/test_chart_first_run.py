@@ -92,14 +92,22 @@ def test_the_job_may_reach_only_dns_and_airflows_api_server():
     }
 
 
+RETRAIN_DEFAULTS = {"RETRAIN_POLICY": "always", "QUALITY_WINDOW_DAYS": "3",
+                    "QUALITY_MIN_COUNT": "500", "QUALITY_AUROC_MARGIN": "0.05"}
+
+
 @pytest.mark.parametrize(
     ("pipeline", "expected"),
     [
-        ({}, {"PIPELINE_SCHEDULE": "@daily", "PIPELINE_DAYS_PER_RUN": "7"}),
-        ({"schedule": "0 3 * * *", "daysPerRun": 1}, {"PIPELINE_SCHEDULE": "0 3 * * *", "PIPELINE_DAYS_PER_RUN": "1"}),
-        ({"schedule": ""}, {"PIPELINE_SCHEDULE": "", "PIPELINE_DAYS_PER_RUN": "7"}),
+        ({}, {"PIPELINE_SCHEDULE": "@daily", "PIPELINE_DAYS_PER_RUN": "7", **RETRAIN_DEFAULTS}),
+        ({"schedule": "0 3 * * *", "daysPerRun": 1}, {"PIPELINE_SCHEDULE": "0 3 * * *", "PIPELINE_DAYS_PER_RUN": "1", **RETRAIN_DEFAULTS}),
+        ({"schedule": ""}, {"PIPELINE_SCHEDULE": "", "PIPELINE_DAYS_PER_RUN": "7", **RETRAIN_DEFAULTS}),
+        ({"retrain": {"policy": "on_decay", "windowDays": 7, "minLabelledPredictions": 2000,
+                      "aurocMargin": 0.02}},
+         {"PIPELINE_SCHEDULE": "@daily", "PIPELINE_DAYS_PER_RUN": "7", "RETRAIN_POLICY": "on_decay",
+          "QUALITY_WINDOW_DAYS": "7", "QUALITY_MIN_COUNT": "2000", "QUALITY_AUROC_MARGIN": "0.02"}),
     ],
-    ids=["defaults", "nightly-one-day", "triggered-only"],
+    ids=["defaults", "nightly-one-day", "triggered-only", "retrain-on-decay"],
 )
 def test_pipeline_values_become_the_settings_airflow_reads(pipeline, expected):
     [config] = render_chart(values={"pipeline": pipeline} if pipeline else None, show_only=CONFIG)

@@ -12,6 +12,18 @@ from chart_render import RenderError, render_chart
 # (bad values, field as Helm 3 names it, Helm 3 fragment, Helm 4 fragment)
 BAD_VALUES = [
     (
+        {"pipeline": {"retrain": {"policy": "sometimes"}}},
+        "pipeline.retrain.policy",
+        "must be one of the following",
+        "value must be one of",
+    ),
+    (
+        {"monitoring": {"rules": {"alerts": {"modelQualityDecayed": {"aurocMargin": 2}}}}},
+        "monitoring.rules.alerts.modelQualityDecayed.aurocMargin",
+        "Must be less than or equal to 1",
+        "maximum: got 2, want 1",
+    ),
+    (
         {"backup": {"retentionDays": 0}},
         "backup.retentionDays",
         "Must be greater than or equal to 1",

@@ -160,3 +160,16 @@ def test_sample_rows_read_from_json_lines(tmp_path):
     rows = load_sample_rows(sample)
 
     assert rows == [{"hour": 7}, {"hour": 8}]
+
+
+def test_replayed_rows_keep_a_valid_key_and_drop_a_malformed_one(spec):
+    key = {"flight": {"date": "2013-03-01", "carrier": "UA", "number": 1545, "origin": "EWR"}}
+    rows = [{"hour": 7, "temp": 50.0, "key": key}, {"hour": 8, "temp": 51.0, "key": {"x": 1}}]
+
+    fitted = RecordGenerator(spec, sample_rows=rows, rng=random.Random(1))._rows
+
+    assert fitted[0]["key"] == key
+    assert "key" not in fitted[1]
+    encoder = spec.encoder()
+    for row in fitted:
+        encoder.encode([{k: v for k, v in row.items() if k != "key"}])

@@ -19,9 +19,22 @@ class Query:
 
 
 def dashboard_queries(name: str, dashboard: dict) -> list[Query]:
-    """Every target expression of every panel, rows' nested panels included."""
+    """Every target expression of every panel, rows' nested panels included; a query
+    variable ($model_version) takes its "All" value, as Grafana sends it."""
+    variables = {
+        f"${v['name']}": v.get("allValue", ".*")
+        for v in dashboard.get("templating", {}).get("list", [])
+        if v.get("type") == "query"
+    }
+
+    def resolved(expr: str) -> str:
+        for variable, value in variables.items():
+            expr = expr.replace(variable, value)
+        return expr
+
     return [
-        Query(f"{name}: {panel.get('title', '?')} [{target.get('refId', '?')}]", target["expr"])
+        Query(f"{name}: {panel.get('title', '?')} [{target.get('refId', '?')}]",
+              resolved(target["expr"]))
         for panel in _panels(dashboard.get("panels", []))
         for target in panel.get("targets", [])
         if target.get("expr")

@@ -30,6 +30,13 @@ API_METRICS = {
     names.INFERENCE_LOG_ROWS_DROPPED,
     names.INFERENCE_LOG_WAIT_SECONDS,
     names.FEATURE_DRIFT_PSI,
+    names.MODEL_LIVE_AUROC,
+    names.MODEL_LIVE_ACCURACY,
+    names.MODEL_LIVE_LOG_LOSS,
+    names.MODEL_LIVE_CALIBRATION_ERROR,
+    names.MODEL_LIVE_LABELLED,
+    names.MODEL_TEST_AUROC,
+    names.MODEL_RETRAINS,
 }
 
 
@@ -131,4 +138,15 @@ def test_switches(chart, values, kinds):
 
 def test_dashboard_files_exist():
     assert Path(REPO / "files" / "dashboards").is_dir()
-    assert DASHBOARD_FILES == ["inference-api.json", "model-drift.json"]
+    assert DASHBOARD_FILES == ["inference-api.json", "model-drift.json", "model-quality.json"]
+
+
+def test_live_and_training_auroc_are_shown_in_a_panel_per_model_version(dashboards):
+    (panel,) = [p for p in dashboards["model-quality.json"]["panels"] if p.get("repeat")]
+    variables = {v["name"]: v for v in dashboards["model-quality.json"]["templating"]["list"]}
+
+    assert panel["repeat"] == "model_version"
+    assert "label_values(model_live_auroc, model_version)" in variables["model_version"]["definition"]
+    exprs = [t["expr"] for t in panel["targets"]]
+    assert exprs == [f'max by (model_version) ({name}{{model_version=~"$model_version"}})'
+                     for name in (names.MODEL_LIVE_AUROC, names.MODEL_TEST_AUROC)]

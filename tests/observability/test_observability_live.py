@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import random
+import time
 
 import httpx
 import pytest
@@ -42,6 +43,7 @@ def api_url(trained_model, tmp_path_factory):
         "INFERENCE_API_WATCH_INTERVAL_S": "0",
         "INFERENCE_API_DRIFT_WINDOW": str(DRIFT_WINDOW),
         "INFERENCE_API_DRIFT_MIN_ROWS": str(DRIFT_WINDOW),
+        "INFERENCE_API_QUALITY_REFRESH_S": "1",
     }
     with uvicorn_app("inference_api.app:create_app", env, health="/ready") as url:
         yield url
@@ -70,19 +72,48 @@ def _post_all(api_url: str, bodies: list, expected: set[int]) -> None:
 
 
 @pytest.fixture(scope="module")
-def traffic(prom, api_url, records):
+def traffic(prom, api_url, records, trained_model):
     """Requests of every outcome but `error` (a healthy API has none; its series exists at
     0): single records, lists filling the drift window, invalid bodies; then waits until
     Prometheus has scraped all of it (two scrapes, so rates exist)."""
     _post_all(api_url, [records.record() for _ in range(SINGLE_REQUESTS)], {200})
     _post_all(api_url, [records.records(BATCH) for _ in range(DRIFT_WINDOW // BATCH)], {200})
     _post_all(api_url, [records.invalid() for _ in range(INVALID_REQUESTS)], {400, 413, 415, 422})
+    _serve_a_day_and_measure_its_quality(api_url, trained_model)
     seen = prom.wait_for(
         f'predict_requests_total{{outcome="invalid"}} >= {INVALID_REQUESTS} '
-        'and count_over_time(predict_requests_total{outcome="invalid"}[30s]) > 1'
+        'and count_over_time(predict_requests_total{outcome="invalid"}[30s]) > 1 '
+        'and on() count_over_time(model_live_auroc[30s]) > 1'
     )
     assert seen, "Prometheus never scraped the traffic"
     return prom
+
+
+def _serve_a_day_and_measure_its_quality(api_url: str, trained_model) -> None:
+    """The real flights of one ingested day, with their keys, then the pipeline's live
+    quality step over them: the API's model_live_* gauges come from model_quality."""
+    import pandas as pd
+    from pipeline.quality import measure_live_quality
+    from pipeline.replay import keyed_records
+    from pipeline.settings import PipelineSettings
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(trained_model.data_db_url)
+    with engine.connect() as conn:
+        raw = pd.read_sql(text("SELECT * FROM raw_data WHERE source_date = '2013-01-10'"), conn)
+        written = conn.execute(text("SELECT count(*) FROM inference_log")).scalar_one()
+    day = keyed_records(raw)
+    _post_all(api_url, [day[i:i + BATCH] for i in range(0, len(day), BATCH)], {200})
+    with engine.connect() as conn:
+        deadline = time.monotonic() + 60
+        while conn.execute(text("SELECT count(*) FROM inference_log")).scalar_one() < written + len(day):
+            assert time.monotonic() < deadline, "the keyed predictions never reached inference_log"
+            time.sleep(0.2)
+            conn.rollback()
+    engine.dispose()
+    settings = PipelineSettings(data_db_url=trained_model.data_db_url,
+                                mlflow_tracking_uri=trained_model.tracking_uri)
+    assert measure_live_quality(settings)["days"] == ["2013-01-10"]
 
 
 def _has_data(prom, expr: str) -> bool:
@@ -115,7 +146,7 @@ def test_every_alert_signal_returns_data(traffic, prometheus_rule):
     # The API's alerts; the backup group's series come from kube-state-metrics, which this
     # test does not run (its promtool unit tests cover it).
     alerts = [q for q in rule_queries(prometheus_rule) if q.alert and q.where.startswith(API_GROUP)]
-    assert len(alerts) == 6
+    assert len(alerts) == 7
     empty = []
     for query in alerts:
         signal, _, _ = split_threshold(query.expr)

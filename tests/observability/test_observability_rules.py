@@ -28,7 +28,7 @@ def test_promtool_check_rules_accepts_the_rendered_rules(rules_file, promtool):
         [promtool, "check", "rules", str(rules_file)], capture_output=True, text=True, check=False
     )
     assert out.returncode == 0, out.stdout + out.stderr
-    assert "SUCCESS: 7 rules found" in out.stdout
+    assert "SUCCESS: 8 rules found" in out.stdout
 
 
 def test_promtool_unit_tests_of_every_alert_pass(rules_file, promtool):
@@ -60,6 +60,7 @@ def test_every_alert_has_a_firing_and_a_quiet_unit_test(prometheus_rule):
         "InferenceApiLatencyP95High",
         "InferenceLogRowsDropped",
         "FeatureDriftHigh",
+        "ModelQualityDecayed",
         "BackupTooOld",
     }
     assert fires == alerts
@@ -84,6 +85,11 @@ THRESHOLD_CASES = {
     "FeatureDriftHigh": ({"featureDrift": {"threshold": 0.1, "for": "1h"}}, 0.1, "1h"),
     "InferenceApiDown": ({"apiDown": {"for": "3m"}}, 0, "3m"),
     "InferenceApiNoModelLoaded": ({"noModelLoaded": {"for": "10m"}}, 0, "10m"),
+    "ModelQualityDecayed": (
+        {"modelQualityDecayed": {"aurocMargin": 0.1, "minLabelledPredictions": 50, "for": "2h"}},
+        0.1,
+        "2h",
+    ),
     # Hours in values, seconds in the expression.
     "BackupTooOld": ({"backupTooOld": {"maxAgeHours": 48, "for": "30m"}}, 48 * 3600, "30m"),
 }
@@ -113,3 +119,7 @@ def test_rate_window_is_a_value(custom_rule):
 def test_backup_alert_follows_the_backup_switch(chart):
     (rule,) = chart.monitoring({"backup": {"enabled": False}})["PrometheusRule"]
     assert "BackupTooOld" not in _alerts(rule)
+
+
+def test_model_quality_alert_needs_the_labelled_predictions_of_the_values(custom_rule):
+    assert ">= 50)" in _alerts(custom_rule)["ModelQualityDecayed"]["expr"]

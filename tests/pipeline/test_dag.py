@@ -15,7 +15,8 @@ from servers import mlflow_server
 from sqlalchemy import create_engine, text
 
 TASKS = {
-    "create_raw_tables", "extract_data", "preprocess_and_split",
+    "create_raw_tables", "extract_data", "measure_live_quality", "decide_retraining",
+    "preprocess_and_split",
     "train_model_accuracy", "train_model_auroc", "register_champion_model",
 }
 SMALL_BUDGET_ENV = {
@@ -34,16 +35,18 @@ def dag(airflow_home):
     return bag.get_dag(DAG_ID)
 
 
-def test_dag_has_the_six_tasks_in_order(dag):
+def test_dag_has_the_eight_tasks_in_order(dag):
     assert set(dag.task_ids) == TASKS
     assert dag.doc_md and "project_pipeline" in dag.doc_md
     assert all(task.retries >= 1 for task in dag.tasks)
     assert dag.get_task("extract_data").upstream_task_ids == {"create_raw_tables"}
-    assert dag.get_task("preprocess_and_split").upstream_task_ids == {"extract_data"}
+    assert dag.get_task("measure_live_quality").upstream_task_ids == {"extract_data"}
+    assert dag.get_task("decide_retraining").upstream_task_ids == {"measure_live_quality"}
+    assert dag.get_task("preprocess_and_split").upstream_task_ids == {"decide_retraining"}
     for trainer in ("train_model_accuracy", "train_model_auroc"):
         assert dag.get_task(trainer).upstream_task_ids == {"preprocess_and_split"}
     assert dag.get_task("register_champion_model").upstream_task_ids == {
-        "train_model_accuracy", "train_model_auroc",
+        "train_model_accuracy", "train_model_auroc", "decide_retraining",
     }
 
 

@@ -22,6 +22,7 @@ from inference_api.inference_log import InferenceLogWriter
 from inference_api.metrics import ApiMetrics
 from inference_api.model_store import ModelHolder, ModelLoadError, ModelStore
 from inference_api.openapi import build_openapi
+from inference_api.quality import QualityReader
 from inference_api.routes import router
 from inference_api.services import Services
 from inference_api.settings import ApiSettings
@@ -89,11 +90,18 @@ async def lifespan(app: FastAPI):
     writer.start()
     app.state.services = Services(settings, holder, metrics, writer, guard)
     loader = asyncio.create_task(_keep_loaded(holder, settings.watch_interval_s))
+    background = [loader]
+    quality = QualityReader(settings.data_db_url)
+    if settings.quality_refresh_s > 0:
+        metrics.registry.register(quality)
+        background.append(asyncio.create_task(quality.keep_fresh(settings.quality_refresh_s)))
     try:
         yield
     finally:
-        loader.cancel()
-        await asyncio.gather(loader, return_exceptions=True)
+        for task in background:
+            task.cancel()
+        await asyncio.gather(*background, return_exceptions=True)
+        quality.close()
         await asyncio.to_thread(writer.stop, settings.log_drain_timeout_s)
 
 

@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 
 import orjson
 import sqlalchemy as sa
-from proyecto4_common.tables import inference_log, metadata
+from proyecto4_common.tables import KEY_COLUMNS, inference_log, upgrade
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +33,10 @@ ROOM_POLL_S = 0.002
 
 # In the table's order, which is also the order of a compiled positional INSERT's parameters.
 COLUMNS = ("created_at", "features", "prediction", "probability", "model_name",
-           "model_version", "latency_ms")
+           "model_version", "latency_ms", *KEY_COLUMNS)
+NO_KEY = (None,) * len(KEY_COLUMNS)
+# COPY text of a row without a key: every key column null.
+NO_KEY_TEXT = "\t\\N" * len(KEY_COLUMNS)
 # COPY, fed one text block per write: several times faster than INSERT, and the less
 # time this thread holds the GIL, the faster the API answers.
 COPY_SQL = f"COPY {inference_log.name} ({', '.join(COLUMNS)}) FROM STDIN"
@@ -46,6 +49,13 @@ def _copy_text(value: str) -> str:
     return value.replace("\\", "\\\\") if "\\" in value else value
 
 
+def _key_text(key) -> str:
+    """A key's columns in COPY text; validated keys hold no tab, newline or backslash."""
+    if key is None:
+        return NO_KEY_TEXT
+    return "".join("\t\\N" if v is None else f"\t{v}" for v in key)
+
+
 @dataclass(slots=True)
 class _Batch:
     """The rows of one request: records are serialised to JSON by the writer, not the request."""
@@ -56,30 +66,33 @@ class _Batch:
     model_name: str
     model_version: str
     latency_ms: float
+    keys: list | None = None  # one PredictionKey (or None) per record; None: no record has one
     created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     def __len__(self) -> int:
         return len(self.records)
 
     def _rows(self):
-        return zip(self.records, self.predictions, self.probabilities)
+        keys = self.keys or [None] * len(self.records)
+        return zip(self.records, self.predictions, self.probabilities, keys)
 
     def as_tuples(self, created_at) -> list[tuple]:
         """Rows in COLUMNS order, `created_at` already in the driver's form."""
         return [
             (created_at, orjson.dumps(record).decode(), prediction, probability,
-             self.model_name, self.model_version, self.latency_ms)
-            for record, prediction, probability in self._rows()
+             self.model_name, self.model_version, self.latency_ms, *(key or NO_KEY))
+            for record, prediction, probability, key in self._rows()
         ]
 
     def as_copy_text(self) -> str:
-        """The rows in COPY text format; only features, class and probability vary by row."""
+        """The rows in COPY text format; only features, class, probability and key vary."""
         head = f"{self.created_at.isoformat()}\t"
         tail = (f"\t{_copy_text(self.model_name)}\t{_copy_text(self.model_version)}"
-                f"\t{self.latency_ms!r}\n")
+                f"\t{self.latency_ms!r}")
         return "".join(
-            f"{head}{_copy_text(orjson.dumps(record).decode())}\t{prediction}\t{probability!r}{tail}"
-            for record, prediction, probability in self._rows()
+            f"{head}{_copy_text(orjson.dumps(record).decode())}\t{prediction}\t{probability!r}"
+            f"{tail}{_key_text(key)}\n"
+            for record, prediction, probability, key in self._rows()
         )
 
 
@@ -131,10 +144,10 @@ class InferenceLogWriter:
 
     # -- request side ------------------------------------------------------------------
     async def submit(self, records: Sequence, predictions, probabilities, model_name: str,
-                     model_version: str, latency_ms: float) -> None:
+                     model_version: str, latency_ms: float, keys: list | None = None) -> None:
         """Buffers the rows of one request; waits for room while the DB is only slow."""
         batch = _Batch(records, predictions, probabilities, model_name, model_version,
-                       latency_ms)
+                       latency_ms, keys)
         if self._offer(batch):
             return
         started = time.monotonic()
@@ -196,7 +209,7 @@ class InferenceLogWriter:
     def _write(self, batches: list[_Batch]) -> None:
         with self.engine.begin() as conn:
             if not self._table_ready:
-                metadata.create_all(conn, tables=[inference_log], checkfirst=True)
+                upgrade(conn, inference_log)
                 self._table_ready = True
             if conn.dialect.name == "postgresql":
                 cursor = conn.connection.driver_connection.cursor()

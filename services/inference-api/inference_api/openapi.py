@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from proyecto4_common import prediction_key
 from proyecto4_common.feature_spec import CategoricalFeature, FeatureSpec
 
 PREDICT_PATH = "/predict/"
@@ -31,7 +32,10 @@ def record_schema(spec: FeatureSpec | None) -> dict:
         return {"type": "object", "description": "Feature values (no model loaded yet)"}
     return {
         "type": "object",
-        "properties": {f.name: feature_schema(f) for f in spec.features},
+        "properties": {
+            **{f.name: feature_schema(f) for f in spec.features},
+            prediction_key.KEY_FIELD: prediction_key.json_schema(),
+        },
         "required": spec.names,
         "additionalProperties": False,
         "example": spec.example_record(),

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import orjson
 from proyecto4_common.feature_spec import RecordError
+from proyecto4_common.prediction_key import KEY_FIELD, PredictionKey, PredictionKeyError, parse_key
 
 from inference_api.model_store import LoadedModel
 
@@ -52,6 +53,29 @@ def parse_records(body: bytes, max_records: int) -> tuple[list, bool]:
     raise InvalidInput(422, f"expected a JSON object or a list of objects, got a {kind}")
 
 
+# Not None: `"key": null` is a malformed key, not a missing one.
+_ABSENT = object()
+
+
+def take_keys(records: list, single: bool) -> tuple[list | None, list[PredictionKey] | None]:
+    """Removes each record's key (not a feature) before encoding.
+
+    Returns the keys as sent (echoed) and as parsed (logged), or (None, None) when no record
+    has one, so requests without keys cost one dict lookup per record.
+    """
+    sent = [r.pop(KEY_FIELD, _ABSENT) if type(r) is dict else _ABSENT for r in records]
+    if all(k is _ABSENT for k in sent):
+        return None, None
+    parsed = []
+    for position, key in enumerate(sent):
+        try:
+            parsed.append(None if key is _ABSENT else parse_key(key))
+        except PredictionKeyError as exc:
+            where = "" if single else f"record {position}: "
+            raise InvalidInput(422, f"{where}{exc}") from None
+    return [None if k is _ABSENT else k for k in sent], parsed
+
+
 def encode(model: LoadedModel, records: list, single: bool) -> np.ndarray:
     try:
         if single:
@@ -89,7 +113,7 @@ def predict(model: LoadedModel, matrix: np.ndarray, with_contributions: bool
 
 
 def answer(model: LoadedModel, probs: list[float], classes: list[int], single: bool,
-           contribs: list[dict[str, float]] | None) -> bytes:
+           contribs: list[dict[str, float]] | None, keys: list | None = None) -> bytes:
     categories = model.categories
     items = [
         {"probability": p, "prediction": c, "category": categories[c]}
@@ -98,6 +122,10 @@ def answer(model: LoadedModel, probs: list[float], classes: list[int], single: b
     if contribs is not None:
         for item, contrib in zip(items, contribs):
             item["contributions"] = contrib
+    if keys is not None:
+        for item, key in zip(items, keys):
+            if key is not None:
+                item[KEY_FIELD] = key
     if single:
         body = items[0]
     else:

@@ -59,6 +59,7 @@ async def predict(request: Request, contributions: bool = False) -> Response:
     try:
         hot.check_content_type(request.headers.get("content-type"))
         records, single = hot.parse_records(await request.body(), services.settings.max_records)
+        sent_keys, keys = hot.take_keys(records, single)
         matrix = hot.encode(model, records, single)
     except hot.InvalidInput as exc:
         metrics.invalid.inc()
@@ -72,7 +73,7 @@ async def predict(request: Request, contributions: bool = False) -> Response:
             probs, classes, contribs = await asyncio.to_thread(
                 hot.predict, model, matrix, contributions
             )
-        body = hot.answer(model, probs, classes, single, contribs)
+        body = hot.answer(model, probs, classes, single, contribs, sent_keys)
     except Exception as exc:  # failing on valid input is our fault: 500, counted
         log.exception("prediction failed")
         metrics.error.inc()
@@ -85,7 +86,7 @@ async def predict(request: Request, contributions: bool = False) -> Response:
     model.drift.add(matrix)
     predicted_ms = (time.perf_counter() - started) * 1000
     await services.log_writer.submit(
-        records, classes, probs, model.name, model.version, predicted_ms
+        records, classes, probs, model.name, model.version, predicted_ms, keys
     )
     metrics.success.inc()
     # Includes any wait for room in the log buffer: the latency clients saw.

@@ -20,6 +20,7 @@ class Prediction(BaseModel):
         None,
         description="Per-feature contributions in log-odds plus 'bias' (with ?contributions=true)",
     )
+    key: dict | None = Field(None, description="The record's key, when it sent one")
 
 
 class SinglePrediction(Prediction):

@@ -46,6 +46,8 @@ class ApiSettings(CommonSettings):
     # `drift_min_rows` were served (PSI on a handful of rows is noise).
     drift_window: int = _env("DRIFT_WINDOW", 5_000, ge=1)
     drift_min_rows: int = _env("DRIFT_MIN_ROWS", 100, ge=1)
+    # Seconds between reads of model_quality for the live-quality gauges; 0: not exported.
+    quality_refresh_s: float = _env("QUALITY_REFRESH_S", 60.0, ge=0)
 
     # Bearer token of the admin endpoints (POST /load_model/); empty: they refuse everyone.
     # SecretStr: never shown in a repr, a log line or an error.

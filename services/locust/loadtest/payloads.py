@@ -25,6 +25,7 @@ from proyecto4_common.feature_spec import (
     NumericFeature,
     RecordError,
 )
+from proyecto4_common.prediction_key import KEY_FIELD, PredictionKeyError, parse_key
 
 Record = dict[str, Any]
 
@@ -126,6 +127,14 @@ class RecordGenerator:
             if numeric and not feature.min <= value <= feature.max:
                 continue
             fitted = candidate
+        # A replayed row keeps its key (`proyecto4 replay --save`), so its outcome can be
+        # joined with the prediction later; a malformed one is dropped.
+        if KEY_FIELD in row:
+            try:
+                parse_key(row[KEY_FIELD])
+                fitted[KEY_FIELD] = row[KEY_FIELD]
+            except PredictionKeyError:
+                pass
         return fitted
 
 

@@ -1,4 +1,5 @@
-"""Monitoring: what the API served recently, from the inference_log table."""
+"""Monitoring: what the API served recently (inference_log) and how right it was once the
+flights' outcomes arrived (model_quality, written by the pipeline)."""
 
 from __future__ import annotations
 
@@ -51,6 +52,37 @@ def main() -> None:
     st.altair_chart(charts.latency(buckets), width="stretch")
     st.subheader("Latest predictions")
     st.dataframe(log.tail(20).iloc[::-1], hide_index=True)
+    show_live_quality(settings)
+
+
+def show_live_quality(settings: UISettings) -> None:
+    st.subheader("Live quality (delayed outcomes)")
+    try:
+        quality = data_db.live_quality(settings.data_db_url, settings.ui_request_timeout_s)
+        ledger = data_db.promotion_decisions(settings.data_db_url, settings.ui_request_timeout_s)
+    except data_db.DataDbUnavailable as exc:
+        states.data_db_down(settings.data_db_url, str(exc))
+        return
+    if quality.empty:
+        st.info(
+            "No live quality yet: it needs predictions sent with a flight key (see "
+            "`proyecto4 replay`) and a pipeline run that ingests those flights' outcomes."
+        )
+        return
+    st.caption(
+        "Per flight day and model version, once the day's outcomes were ingested: live AUROC "
+        "against the version's test AUROC at training."
+    )
+    st.altair_chart(charts.live_auroc(quality), width="stretch")
+    st.dataframe(quality.tail(20).iloc[::-1], hide_index=True)
+    retrains = ledger.dropna(subset=["trigger"])
+    if not retrains.empty:
+        st.subheader("Retraining triggers")
+        st.dataframe(
+            retrains[["decided_at", "trigger_kind", "trigger", "previous_version",
+                      "previous_live_auroc", "candidate_version", "promoted", "reason"]],
+            hide_index=True,
+        )
 
 
 main()
