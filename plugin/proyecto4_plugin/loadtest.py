@@ -1,12 +1,14 @@
 """helm proyecto4 loadtest: a headless Locust run against the inference API, with its summary.
 
-Cluster mode runs it as a Kubernetes Job built from the release's own Locust workload
-(same image, environment and security settings) so it reaches the API inside the cluster;
-URL mode runs the local `locust` with the given locustfile.
+Cluster mode runs the chart's own headless Job (chart/locust/templates/_headless-job.tpl,
+which the release carries rendered in its `loadtest-job` ConfigMap, since Helm keeps no
+subchart to render again) with this run's users, spawn rate and duration; URL mode runs the
+local `locust` with the given locustfile.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 import shutil
@@ -18,9 +20,8 @@ from proyecto4_plugin import release as parts
 from proyecto4_plugin.endpoints import Endpoints
 from proyecto4_plugin.errors import PluginError
 
-LOCUSTFILE_IN_IMAGE = "/app/loadtest/locustfile.py"
-# Settings that would turn the headless run into a distributed master or worker.
-DISTRIBUTED_ENV = re.compile(r"^LOCUST_(MODE_|MASTER|EXPECT_WORKERS|WEB|AUTOSTART|AUTOQUIT)")
+# The flags of the chart's headless Job this command sets.
+JOB_FLAGS = ("--users", "--spawn-rate", "--run-time")
 DURATION = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
 POLL_S = 2.0
 
@@ -49,70 +50,29 @@ def locust_args(host: str, users: int, spawn_rate: float, duration: str) -> list
     ]
 
 
-def _pod_spec(workload: dict) -> dict:
-    spec = workload["spec"]
-    if workload["kind"] == "CronJob":
-        spec = spec["jobTemplate"]["spec"]
-    return spec["template"]["spec"]
-
-
-def job_manifest(release: str, workload: dict, args: list[str], name: str) -> dict:
-    """A one-off Job running the release's Locust image headless with `args`."""
-    pod = _pod_spec(workload)
-    base = pod["containers"][0]
-    container = {
-        "name": "locust",
-        "image": base["image"],
-        "command": ["locust", "-f", LOCUSTFILE_IN_IMAGE, *args],
-        "env": [e for e in base.get("env", []) if not DISTRIBUTED_ENV.match(e["name"])],
-    }
-    for key in ("envFrom", "imagePullPolicy", "securityContext", "resources"):
-        if key in base:
-            container[key] = base[key]
-    pod_spec = {"restartPolicy": "Never", "containers": [container]}
-    for key in ("securityContext", "imagePullSecrets", "serviceAccountName"):
-        if key in pod:
-            pod_spec[key] = pod[key]
-    labels = {
-        "app.kubernetes.io/instance": release,
-        "app.kubernetes.io/name": "locust",
-        "app.kubernetes.io/component": "loadtest",
-        "app.kubernetes.io/managed-by": "helm-proyecto4",
-    }
-    return {
-        "apiVersion": "batch/v1",
-        "kind": "Job",
-        "metadata": {"name": name, "labels": labels},
-        "spec": {
-            "backoffLimit": 0,
-            "ttlSecondsAfterFinished": 3600,
-            "template": {"metadata": {"labels": labels}, "spec": pod_spec},
-        },
-    }
-
-
-def locust_workload(objects: list[dict], release: str) -> dict:
-    for kind in ("Deployment", "Job", "CronJob"):
-        found = parts.find_objects(objects, kind, "locust")
-        if found:
-            return found[0]
-    raise PluginError(f"release {release} has no Locust workload (set locust.enabled=true)")
+def job_manifest(template: dict, users: int, spawn_rate: float, duration: str, name: str) -> dict:
+    """The chart's headless Job named `name`, running `users` for `duration`."""
+    job = copy.deepcopy(template)
+    job["metadata"]["name"] = name
+    args = job["spec"]["template"]["spec"]["containers"][0]["args"]
+    for flag, value in zip(JOB_FLAGS, (str(users), f"{spawn_rate:g}", duration), strict=True):
+        if flag not in args:
+            raise PluginError(f"the release's Locust Job has no {flag} argument to set")
+        args[args.index(flag) + 1] = value
+    return job
 
 
 def run_in_cluster(endpoints: Endpoints, users: int, spawn_rate: float, duration: str, out) -> int:
     release, cluster = endpoints.release(), endpoints.cluster
-    objects = endpoints.objects()
-    service = parts.component_service(objects, "api", release)
-    host = f"http://{service['metadata']['name']}:{parts.service_port(service)}"
+    cluster.check_release(release)
+    selector = parts.selector(parts.loadtest_job_labels(release))
+    configmaps = cluster.get_json("get", "configmaps", "-l", selector)
     name = f"{release}-loadtest-{datetime.now(timezone.utc):%Y%m%d%H%M%S}"[:63]
     job = job_manifest(
-        release,
-        locust_workload(objects, release),
-        locust_args(host, users, spawn_rate, duration),
-        name,
+        parts.loadtest_job(configmaps["items"], release), users, spawn_rate, duration, name
     )
     cluster.run(cluster.kubectl("create", "-f", "-"), stdin=json.dumps(job))
-    print(f"job {name}: {users} users for {duration} against {host}", file=out)
+    print(f"job {name}: {users} users for {duration}", file=out)
     deadline = time.monotonic() + duration_seconds(duration) + 300
     try:
         while True:

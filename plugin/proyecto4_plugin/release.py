@@ -7,6 +7,8 @@ Airflow chart labels its pods with `component`.
 
 from __future__ import annotations
 
+import json
+
 from proyecto4_plugin.errors import PluginError
 from proyecto4_plugin.names import BACKUP_COMPONENT
 
@@ -22,6 +24,8 @@ COMPONENT_TITLES = {
     "airflow": "Airflow API server",
     "locust": "Locust",
 }
+# The ConfigMap holding the chart's headless Locust Job (chart/locust, configmap-loadtest-job.yaml).
+LOADTEST_JOB = {"app.kubernetes.io/name": "locust", "app.kubernetes.io/component": "loadtest-job"}
 WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet")
 # Suffixes of the chart's default Secret names (global.platform.<key>.secretName in values.yaml).
 PLATFORM_SECRET_SUFFIXES = {"airflowAdmin": "airflow-admin", "mlflowAuth": "mlflow-auth"}
@@ -94,6 +98,23 @@ def secret_env_ref(workloads: list[dict], variable: str) -> dict | None:
                 if item.get("name") == variable and ref:
                     return ref
     return None
+
+
+def selector(labels: dict[str, str]) -> str:
+    return ",".join(f"{key}={value}" for key, value in labels.items())
+
+
+def loadtest_job_labels(release: str) -> dict[str, str]:
+    return {**LOADTEST_JOB, "app.kubernetes.io/instance": release}
+
+
+def loadtest_job(objects: list[dict], release: str) -> dict:
+    """The headless Locust Job the release's chart rendered for `helm proyecto4 loadtest`."""
+    wanted = loadtest_job_labels(release).items()
+    found = [o for o in objects if o.get("kind") == "ConfigMap" and wanted <= _labels(o).items()]
+    if not found:
+        raise PluginError(f"release {release} has no Locust load-test Job (set locust.enabled=true)")
+    return json.loads(found[0]["data"]["job.json"])
 
 
 def workloads(objects: list[dict]) -> list[dict]:

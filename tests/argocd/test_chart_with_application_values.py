@@ -19,11 +19,12 @@ ENVIRONMENT_APPS = ["proyecto4-dev", "proyecto4-prod"]
 
 @pytest.fixture(scope="module")
 def rendered(render) -> dict[str, list[dict]]:
-    """Each environment's objects, rendered with its Application's value files."""
+    """Each environment's objects, rendered with its Application's release name and value files."""
     apps = [a for a in render(ARGOCD) if a["spec"]["source"]["path"] == "."]
     return {
         app["metadata"]["name"]: render_chart(
-            value_files=app["spec"]["source"]["helm"]["valueFiles"]
+            value_files=app["spec"]["source"]["helm"]["valueFiles"],
+            release=app["spec"]["source"]["helm"]["releaseName"],
         )
         for app in apps
     }

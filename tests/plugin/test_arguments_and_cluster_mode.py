@@ -258,50 +258,6 @@ def test_pod_ports_numbers_and_names():
         release.pod_port(pod, "grpc")
 
 
-def test_loadtest_job_reuses_the_release_locust_image_and_runs_headless():
-    workload = {
-        "kind": "Deployment",
-        "metadata": {"name": "r-locust"},
-        "spec": {
-            "template": {
-                "spec": {
-                    "securityContext": {"runAsNonRoot": True},
-                    "containers": [
-                        {
-                            "image": "ghcr.io/x/locust:1",
-                            "env": [
-                                {"name": "LOCUST_MODE_MASTER", "value": "true"},
-                                {"name": "LOCUST_MAX_P95_MS", "value": "500"},
-                                {
-                                    "name": "INFERENCE_API_URL",
-                                    "value": "http://r-inference-api:8989",
-                                },
-                            ],
-                        }
-                    ],
-                }
-            }
-        },
-    }
-    args = loadtest.locust_args("http://r-inference-api:8989", 4, 2, "1m")
-    job = loadtest.job_manifest("r", workload, args, "r-loadtest-1")
-    pod = job["spec"]["template"]["spec"]
-    container = pod["containers"][0]
-    assert (job["kind"], job["metadata"]["name"], job["spec"]["backoffLimit"]) == (
-        "Job",
-        "r-loadtest-1",
-        0,
-    )
-    assert (pod["restartPolicy"], pod["securityContext"]) == ("Never", {"runAsNonRoot": True})
-    assert container["image"] == "ghcr.io/x/locust:1"
-    assert [e["name"] for e in container["env"]] == ["LOCUST_MAX_P95_MS", "INFERENCE_API_URL"]
-    assert container["command"] == [
-        "locust", "-f", "/app/loadtest/locustfile.py", "--headless", "--only-summary",
-        "--users", "4", "--spawn-rate", "2", "--run-time", "1m",
-        "--host", "http://r-inference-api:8989",
-    ]  # fmt: skip
-
-
 # -- small readings ---------------------------------------------------------------------
 
 METRICS = """# HELP predict_requests_total Prediction requests
