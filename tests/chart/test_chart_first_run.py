@@ -7,7 +7,7 @@ import shlex
 
 import pytest
 import yaml
-from chart_render import (
+from chart.chart_render import (
     LAYERS,
     ROOT,
     find,
