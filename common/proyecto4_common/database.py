@@ -50,11 +50,12 @@ def database_url_string(url: str | URL) -> str:
 
 
 def shown_url(url: str | URL) -> str:
-    """The URL without its password, for logs and messages; unparsable text is shown as is."""
+    """The URL without its password, for logs and messages. Text that does not parse is not
+    shown at all: it may hold a password where no parser can find it."""
     try:
         return make_url(url).render_as_string(hide_password=True)
     except ArgumentError:
-        return str(url)
+        return "(not a database URL)"
 
 
 def create_database_engine(
