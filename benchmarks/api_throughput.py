@@ -26,10 +26,10 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import re
 import shutil
 import subprocess
-import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,14 +37,16 @@ from pathlib import Path
 import httpx
 import sqlalchemy as sa
 from fastapi import FastAPI, Response
+from proyecto4.devkit import db_answers, metric, throwaway_database, uvicorn_app, wait_until
+from proyecto4.processes import BIN, running
+from proyecto4_common.net import free_port
 
-# The tests' helpers that start a server on a free port and wait until it answers.
-TESTS = Path(__file__).resolve().parents[1] / "tests"
-sys.path[:0] = [str(TESTS), str(TESTS / "api")]
-from api_helpers import ADMIN, ADMIN_TOKEN, database, metric, wait_until
-from servers import BIN, POSTGRES_URL, db_answers, free_port, running, uvicorn_app
+POSTGRES_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 API_KEY = "benchmark-key-0123456789abcdef"
+# The API under test only loads a model for a caller with its admin token.
+ADMIN_TOKEN = "benchmark-admin-token-0123456789"
+ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 CONSTANT = b'{"probability":0.5,"prediction":1,"category":"delayed"}'
 
 
@@ -202,7 +204,7 @@ def log_database(url: str | None, tmp: str):
         print(f"no PostgreSQL at {POSTGRES_URL}: inference_log goes to SQLite", flush=True)
         yield f"sqlite:///{tmp}/inference_log.db"
         return
-    with database(POSTGRES_URL) as throwaway:
+    with throwaway_database(POSTGRES_URL, "bench") as throwaway:
         yield throwaway
 
 

@@ -9,15 +9,10 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import sys
 import time
-from pathlib import Path
 
 import httpx
-
-# The tests' helper that starts a uvicorn process on a free port and waits for /health.
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from servers import uvicorn_app
+from proyecto4.devkit import uvicorn_app
 
 
 def pull_everything(url: str) -> tuple[int, int, int]:

@@ -15,37 +15,18 @@ Each runs in a fresh database on the PostgreSQL at BENCH_POSTGRES_URL
 from __future__ import annotations
 
 import os
-import sys
 import time
-import uuid
 from datetime import date
-from pathlib import Path
 
 import pandas as pd
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-
 from pipeline.db import make_engine, run_sql_file, write_frame
 from pipeline.extract import ingest
 from pipeline.settings import PipelineSettings
-from servers import uvicorn_app
+from proyecto4.devkit import throwaway_database, uvicorn_app
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
 
 ADMIN = os.environ.get("BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
-
-
-def fresh_database() -> str:
-    name = f"bench_{uuid.uuid4().hex[:8]}"
-    with create_engine(ADMIN, isolation_level="AUTOCOMMIT").connect() as conn:
-        conn.execute(text(f"CREATE DATABASE {name}"))
-    return make_url(ADMIN).set(database=name).render_as_string(hide_password=False)
-
-
-def drop(url: str) -> None:
-    name = make_url(url).database
-    with create_engine(ADMIN, isolation_level="AUTOCOMMIT").connect() as conn:
-        conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
 
 
 def year_rows() -> pd.DataFrame:
@@ -58,16 +39,15 @@ def year_rows() -> pd.DataFrame:
 
 
 def timed(label: str, rows: int, run) -> float:
-    url = fresh_database()
-    engine = make_engine(url)
-    run_sql_file(engine, "raw_tables.sql")
-    began = time.perf_counter()
-    run(engine, url)
-    seconds = time.perf_counter() - began
-    with engine.connect() as conn:
-        written = conn.execute(text("SELECT COUNT(*) FROM raw_data")).scalar_one()
-    engine.dispose()
-    drop(url)
+    with throwaway_database(ADMIN, "bench") as url:
+        engine = make_engine(url)
+        run_sql_file(engine, "raw_tables.sql")
+        began = time.perf_counter()
+        run(engine, url)
+        seconds = time.perf_counter() - began
+        with engine.connect() as conn:
+            written = conn.execute(text("SELECT COUNT(*) FROM raw_data")).scalar_one()
+        engine.dispose()
     rate = written / seconds
     print(f"{label:<38} {written:>8,} rows  {seconds:7.2f} s  {rate:>10,.0f} rows/s", flush=True)
     assert written == rows, f"{label}: wrote {written}, expected {rows}"

@@ -8,7 +8,7 @@ and validation AUROC) with Optuna, logs both to MLflow and gives the `production
 
 After ingestion it measures the live quality of the served models (predictions that carried
 a flight key joined with the outcomes just ingested, table `model_quality`) and decides
-whether to retrain: always (`RETRAIN_POLICY=always`, the default) or, with `on_decay`,
+whether to retrain: always (`PIPELINE_RETRAIN_POLICY=always`, the default) or, with `on_decay`,
 only when production's live AUROC fell below its test AUROC by a margin. A run that does
 not retrain skips the rest; the reason is in the task log and, when it retrains, in the
 promotion ledger.

@@ -5,50 +5,19 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+# db_answers and uvicorn_app are the benchmarks' too: they live in the installed package.
+from proyecto4.devkit import db_answers, uvicorn_app  # noqa: F401 - re-exported to the tests
 from proyecto4.processes import running
-from sqlalchemy import create_engine, text
+from proyecto4_common.net import free_port
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 MYSQL_URL = os.environ.get("TEST_MYSQL_URL", "mysql+pymysql://root@127.0.0.1:3306/mysql")
-
-
-def db_answers(url: str) -> bool:
-    try:
-        engine = create_engine(url, connect_args={"connect_timeout": 3})
-        with engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-        engine.dispose()
-        return True
-    except Exception:  # noqa: BLE001 - any failure means "not reachable"
-        return False
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@contextlib.contextmanager
-def uvicorn_app(
-    factory: str, env: dict[str, str] | None = None, health: str = "/health", timeout: float = 120
-) -> Iterator[str]:
-    """Serves `module:factory` with uvicorn on a free port; yields its base URL once `health`
-    answers (within `timeout` seconds)."""
-    port = free_port()
-    # No access log, as the API is deployed (and a quieter test log).
-    args = [str(BIN / "uvicorn"), factory, "--factory", "--host", "127.0.0.1", "--port", str(port),
-            "--no-access-log"]
-    url = f"http://127.0.0.1:{port}"
-    with running(args, url + health, env, timeout=timeout):
-        yield url
 
 
 @contextlib.contextmanager

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from proyecto4_common.database import shown_url
 from proyecto4_common.names import ADMIN_TOKEN_ENV, ADMIN_TOKEN_FILE, PORTS
 from rich.console import Console
 
@@ -73,7 +74,7 @@ def pipeline_run(
     until: Annotated[str | None, typer.Option(help="Ingest up to this day (YYYY-MM-DD)")] = None,
     start: Annotated[str | None, typer.Option(help="Re-ingest from this day instead of the watermark")] = None,
 ) -> None:
-    """Runs project_pipeline once, in this process, and reports what it did."""
+    """Runs project_pipeline once with dag.test() and reports what it did."""
     from proyecto4 import local_airflow
     from proyecto4.report import pipeline_summary
 
@@ -81,13 +82,12 @@ def pipeline_run(
     settings = _settings()
     settings.ensure_home()
     console.print(f"[bold]proyecto4[/bold] home {settings.proyecto4_home}")
-    console.print(f"data DB {settings.data_db_url}\nMLflow  {settings.mlflow_tracking_uri}")
-    local_airflow.prepare(settings.proyecto4_home / "airflow")
+    console.print(f"data DB {shown_url(settings.data_db_url)}\nMLflow  {shown_url(settings.mlflow_tracking_uri)}")
     began = datetime.now()
     with _data_source_for(settings):
-        run = local_airflow.run_dag(until=until_day, start=start_day)
+        state = local_airflow.run_in_child(settings.proyecto4_home / "airflow", until_day, start_day)
     summary = pipeline_summary(settings)
-    console.print(summary.render(run.state, datetime.now() - began))
+    console.print(summary.render(state, datetime.now() - began))
     raise typer.Exit(0 if summary.production_version else 1)
 
 
@@ -98,7 +98,7 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to bind")] = "127.0.0.1",
 ) -> None:
     """Serves one component in the foreground until Ctrl-C."""
-    from proyecto4.processes import HEALTH_PATHS, mlflow_auth, server_command
+    from proyecto4.processes import HEALTH_PATHS, mlflow_auth, server_command, server_env
 
     if component not in HEALTH_PATHS:
         raise typer.BadParameter(f"choose one of {', '.join(HEALTH_PATHS)}", param_hint="COMPONENT")
@@ -112,7 +112,7 @@ def serve(
         env.update(auth.server_env)
     console.print(f"serving {component} on http://{host}:{port or PORTS[component]}")
     with contextlib.suppress(KeyboardInterrupt):
-        raise typer.Exit(subprocess.call(command, env=env))
+        raise typer.Exit(subprocess.call(command, env={**env, **server_env(component)}))
 
 
 def _print_mlflow_credentials(auth) -> None:

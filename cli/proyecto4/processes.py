@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+from proyecto4_common.settings import mlflow_client_env
 
 BIN = Path(sys.executable).parent
 
@@ -52,6 +53,13 @@ def mlflow_auth(settings):
     from proyecto4_mlflow.auth import prepare_local
 
     return prepare_local(settings.proyecto4_home)
+
+
+def server_env(name: str, env: dict[str, str] | None = None) -> dict[str, str]:
+    """What a component's process gets on top of this process's environment: `env`, and for
+    the MLflow clients (API, UI) the MLFLOW_CLIENT_ENV defaults their images set."""
+    defaults = mlflow_client_env(os.environ) if name in ("api", "ui") else {}
+    return {**defaults, **(env or {})}
 
 
 HEALTH_PATHS = {"api": "/health", "data-source": "/health", "ui": "/_stcore/health", "mlflow": "/health"}
@@ -115,7 +123,8 @@ def background(name: str, port: int, settings, env: dict[str, str] | None = None
     log_dir.mkdir(parents=True, exist_ok=True)
     command = server_command(name, "127.0.0.1", port, settings)
     try:
-        with running(command, url + HEALTH_PATHS[name], env, log_dir / f"{name}.log", timeout):
+        with running(command, url + HEALTH_PATHS[name], server_env(name, env),
+                     log_dir / f"{name}.log", timeout):
             yield url
     except RuntimeError as error:
         raise RuntimeError(f"{name} did not start ({error}); see {log_dir / f'{name}.log'}") from None

@@ -1,4 +1,5 @@
-"""What `pipeline run` prints at the end: rows, splits, runs, the model in production."""
+"""What `pipeline run` prints at the end: rows, splits, the model in production and the
+latest promotion decision (the ledger's newest row: this run's, whether it promoted or not)."""
 
 from __future__ import annotations
 
@@ -9,10 +10,12 @@ from proyecto4_common.names import (
     CLEAN_TABLE,
     MODEL_NAME,
     PRODUCTION_ALIAS,
+    PROMOTION_LEDGER_TABLE,
     RAW_TABLE,
     RUN_METRICS,
 )
-from sqlalchemy import inspect, text
+from proyecto4_common.tables import promotion_ledger
+from sqlalchemy import Connection, inspect, select, text
 
 
 @dataclass
@@ -21,7 +24,7 @@ class PipelineSummary:
     splits: dict[str, int] = field(default_factory=dict)
     production_version: str | None = None
     production_metrics: dict[str, float] = field(default_factory=dict)
-    last_promotion: str | None = None
+    last_decision: str | None = None
 
     def render(self, state, took: timedelta) -> str:
         lines = [
@@ -34,8 +37,8 @@ class PipelineSummary:
             lines.append(f"production: {MODEL_NAME} v{self.production_version} ({metrics})")
         else:
             lines.append(f"production: no version of {MODEL_NAME} has the alias yet")
-        if self.last_promotion:
-            lines.append(f"last decision: {self.last_promotion}")
+        if self.last_decision:
+            lines.append(f"last decision: {self.last_decision}")
         return "\n".join(lines)
 
 
@@ -53,6 +56,9 @@ def pipeline_summary(settings) -> PipelineSummary:
         if CLEAN_TABLE in tables:
             rows = conn.execute(text(f"SELECT dataset, COUNT(*) FROM {CLEAN_TABLE} GROUP BY dataset"))
             summary.splits = {name: count for name, count in rows}
+        if PROMOTION_LEDGER_TABLE in tables:
+            summary.last_decision = latest_decision(conn)
+    engine.dispose()
     client = MlflowClient(settings.mlflow_tracking_uri)
     try:
         version = client.get_model_version_by_alias(MODEL_NAME, PRODUCTION_ALIAS)
@@ -60,5 +66,15 @@ def pipeline_summary(settings) -> PipelineSummary:
         return summary
     summary.production_version = str(version.version)
     summary.production_metrics = client.get_run(version.run_id).data.metrics
-    summary.last_promotion = version.tags.get("promotion")
     return summary
+
+
+def latest_decision(conn: Connection) -> str | None:
+    """The newest row of the promotion ledger in words, e.g. "v4 kept out: <reason>"."""
+    row = conn.execute(
+        select(promotion_ledger).order_by(promotion_ledger.c.id.desc()).limit(1)
+    ).one_or_none()
+    if row is None:
+        return None
+    verdict = "promoted" if row.promoted else "kept out"
+    return f"v{row.candidate_version} {verdict}: {row.reason}"

@@ -35,6 +35,21 @@ PROMOTION_LEDGER_TABLE = "promotion_ledger"
 # Live quality per flight day and model version: served predictions joined with outcomes.
 MODEL_QUALITY_TABLE = "model_quality"
 
+# Model-version tags. The pipeline's register_champion_model writes TAG_PROMOTION (a
+# PROMOTED_PREFIX or KEPT_OUT_PREFIX decision text), TAG_DECIDED_AT and, on a promotion that
+# replaces a version, TAG_PREVIOUS_PRODUCTION: the chain `helm proyecto4 rollback` follows.
+# The plugin writes the manual promotions and rollbacks on the version itself (it cannot
+# reach the data DB's promotion ledger from outside the cluster).
+TAG_PROMOTION = "promotion"
+TAG_DECIDED_AT = "decided_at"
+TAG_PREVIOUS_PRODUCTION = "previous_production"
+TAG_PROMOTED_AT = "promoted_at"
+TAG_PROMOTED_BY = "promoted_by"
+# Set on the version a rollback moved away from: later rollbacks never go back to it.
+TAG_ROLLED_BACK_AT = "rolled_back_at"
+PIPELINE_PROMOTED_PREFIX = "promoted:"
+PIPELINE_KEPT_OUT_PREFIX = "kept out:"
+
 # clean_data.dataset values.
 SPLITS = ("train", "validation", "test")
 
@@ -89,3 +104,24 @@ MODEL_LIVE_LABELLED = "model_live_labelled_predictions"
 MODEL_TEST_AUROC = "model_test_auroc"  # the version's test AUROC from training, the baseline
 # Retraining runs recorded in the promotion ledger, label kind (always, quality_decayed, ...).
 MODEL_RETRAINS = "model_retrains"
+
+# Backups: the layout one backup has wherever it lives (an S3 prefix or a folder), shared by
+# the chart's backup CronJob (files/backup/backup.sh) and `helm proyecto4 backup`. A backup
+# is <location>/<id>/ with the id a UTC timestamp (BACKUP_ID_FORMAT); the manifest is written
+# last, so a folder without one is an unfinished backup.
+BACKUP_ID_FORMAT = "%Y%m%dT%H%M%SZ"
+BACKUP_MANIFEST = "manifest.json"
+# Per-file checksums of everything else in the backup, in `sha256sum` format.
+BACKUP_CHECKSUMS = "SHA256SUMS"
+# part -> (kind, file or folder in the backup).
+BACKUP_PARTS = {
+    "data": ("postgresql", "data.pgdump"),
+    "airflow": ("postgresql", "airflow.pgdump"),
+    "mlflow": ("mysql", "mlflow.sql.gz"),
+    "artifacts": ("objects", "artifacts"),
+}
+# The backup CronJob's label and its containers (one per tool image), in backup order; a
+# restore runs the same containers in RESTORE_STEPS order (fetch first, then load).
+BACKUP_COMPONENT = "backup"
+BACKUP_STEPS = ("postgresql", "mysql", "objects")
+RESTORE_STEPS = ("objects", "postgresql", "mysql")

@@ -6,12 +6,30 @@ and the defaults under PROYECTO4_HOME exist in one place only.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from proyecto4_common.names import PORTS
+
+# MLflow's client reads these from its process environment on every call, and by default
+# retries an unreachable server for minutes: the API and the UI must fail within seconds and
+# retry on their own schedule. Whoever starts them sets these (the images' ENV in
+# services/Dockerfile, the CLI and the test helpers for child processes); values already in
+# the environment win. No code sets them in its own process (os.environ stays untouched).
+MLFLOW_CLIENT_ENV = {
+    "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2",
+    "MLFLOW_HTTP_REQUEST_TIMEOUT": "30",
+    # Download progress bars only clutter a server's log.
+    "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false",
+}
+
+
+def mlflow_client_env(environ: Mapping[str, str]) -> dict[str, str]:
+    """The MLFLOW_CLIENT_ENV variables `environ` does not set already."""
+    return {key: value for key, value in MLFLOW_CLIENT_ENV.items() if key not in environ}
 
 
 def default_home() -> Path:

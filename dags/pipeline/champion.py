@@ -8,7 +8,16 @@ import logging
 from datetime import UTC, datetime
 
 from mlflow import MlflowClient
-from proyecto4_common.names import MODEL_NAME, PRODUCTION_ALIAS, RUN_METRICS
+from proyecto4_common.names import (
+    MODEL_NAME,
+    PIPELINE_KEPT_OUT_PREFIX,
+    PIPELINE_PROMOTED_PREFIX,
+    PRODUCTION_ALIAS,
+    RUN_METRICS,
+    TAG_DECIDED_AT,
+    TAG_PREVIOUS_PRODUCTION,
+    TAG_PROMOTION,
+)
 from proyecto4_common.tables import promotion_ledger, upgrade
 
 from pipeline.db import make_engine
@@ -82,15 +91,17 @@ def register_champion(settings: PipelineSettings, candidates: list[dict],
         client.set_registered_model_alias(MODEL_NAME, PRODUCTION_ALIAS, winner)
         if decision["previous_version"]:
             # The chain `helm proyecto4 rollback` follows back.
-            client.set_model_version_tag(MODEL_NAME, winner, "previous_production", decision["previous_version"])
-    client.set_model_version_tag(
-        MODEL_NAME, winner, "promotion", ("promoted: " if decision["promoted"] else "kept out: ") + decision["reason"]
-    )
-    client.set_model_version_tag(MODEL_NAME, winner, "decided_at", now.isoformat())
+            client.set_model_version_tag(MODEL_NAME, winner, TAG_PREVIOUS_PRODUCTION, decision["previous_version"])
+    verdict = PIPELINE_PROMOTED_PREFIX if decision["promoted"] else PIPELINE_KEPT_OUT_PREFIX
+    client.set_model_version_tag(MODEL_NAME, winner, TAG_PROMOTION, f"{verdict} {decision['reason']}")
+    client.set_model_version_tag(MODEL_NAME, winner, TAG_DECIDED_AT, now.isoformat())
     for other in candidates:
         if other["version"] != winner:
             client.set_model_version_tag(
-                MODEL_NAME, other["version"], "promotion", f"kept out: lost to v{winner} on {decision['metric']}"
+                MODEL_NAME,
+                other["version"],
+                TAG_PROMOTION,
+                f"{PIPELINE_KEPT_OUT_PREFIX} lost to v{winner} on {decision['metric']}",
             )
     engine = make_engine(settings.data_db_url)
     with engine.begin() as conn:

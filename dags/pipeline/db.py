@@ -5,23 +5,17 @@ from __future__ import annotations
 import math
 from concurrent.futures import ThreadPoolExecutor
 from importlib import resources
-from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pa_csv
-from sqlalchemy import Connection, Engine, create_engine, inspect, text
-from sqlalchemy.engine import make_url
+from proyecto4_common.database import create_database_engine
+from sqlalchemy import Connection, Engine, inspect, text
 
 
 def make_engine(url: str) -> Engine:
-    """An engine for DATA_DB_URL; plain postgresql:// URLs get the psycopg 3 driver."""
-    parsed = make_url(url)
-    if parsed.drivername in ("postgresql", "postgres"):
-        parsed = parsed.set(drivername="postgresql+psycopg")
-    if parsed.drivername.startswith("sqlite") and parsed.database not in (None, "", ":memory:"):
-        Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-    return create_engine(parsed, pool_pre_ping=True)
+    """An engine for DATA_DB_URL (any spelling proyecto4_common.database accepts)."""
+    return create_database_engine(url, pool_pre_ping=True)
 
 
 def run_sql_file(engine: Engine, name: str) -> None:

@@ -1,6 +1,6 @@
 """decide_retraining: does this run tune new models, and why?
 
-With `RETRAIN_POLICY=always` (the default) every run retrains, as the pipeline always did.
+With `PIPELINE_RETRAIN_POLICY=always` (the default) every run retrains, as the pipeline always did.
 With `on_decay` a run retrains only when there is no production model yet or when the
 production model's live AUROC (model_quality, count-weighted over its newest
 `quality_window_days` recorded days, at least `quality_min_count` labelled predictions)
@@ -67,7 +67,7 @@ def decide(live: LiveQuality | None, production_version: str | None,
            settings: PipelineSettings) -> Trigger:
     """Pure decision from the production model's live quality."""
     if settings.retrain_policy == "always":
-        return Trigger(True, "every run retrains (RETRAIN_POLICY=always)", live, ALWAYS)
+        return Trigger(True, "every run retrains (PIPELINE_RETRAIN_POLICY=always)", live, ALWAYS)
     if production_version is None:
         return Trigger(True, "no production model yet", live, NO_PRODUCTION)
     if live is None or live.auroc is None:

@@ -12,7 +12,19 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
+def _env(name: str, default, **kwargs):
+    return Field(default, validation_alias=f"PIPELINE_{name}", **kwargs)
+
+
 class PipelineSettings(CommonSettings):
+    """The shared settings (CommonSettings) and the pipeline's own, all named PIPELINE_*:
+    fields named pipeline_* read their own name, the others an explicit PIPELINE_ alias."""
+
+    # populate_by_name: code and tests pass the field names (optuna_trials=...) directly.
+    model_config = SettingsConfigDict(
+        env_prefix="", extra="ignore", case_sensitive=False, populate_by_name=True
+    )
+
     # Which shard of the source this deployment ingests (1..N, see the data source).
     pipeline_group: int = Field(1, ge=1)
     # First date asked for when nothing has been ingested yet.
@@ -34,36 +46,36 @@ class PipelineSettings(CommonSettings):
     pipeline_test_fraction: float = Field(0.15, gt=0, lt=0.5)
     pipeline_seed: int = 42
     # Tuning budget of each training task: whichever runs out first.
-    optuna_trials: int = Field(25, ge=1)
-    optuna_timeout_s: float = Field(240.0, gt=0)
+    optuna_trials: int = _env("OPTUNA_TRIALS", 25, ge=1)
+    optuna_timeout_s: float = _env("OPTUNA_TIMEOUT_S", 240.0, gt=0)
     # Empty: an in-memory study per task. A database URL (e.g. the data PostgreSQL) lets
     # several training pods share one study.
-    optuna_storage_url: str = ""
+    optuna_storage_url: str = _env("OPTUNA_STORAGE_URL", "")
     # Warm start: a run whose training split grew by less than this fraction since the
     # production model was trained (its logged train_rows) tunes with the smaller budget
     # below, starting from production's parameters. 0 turns the smaller budget off.
-    optuna_small_update_fraction: float = Field(0.1, ge=0)
+    optuna_small_update_fraction: float = _env("OPTUNA_SMALL_UPDATE_FRACTION", 0.1, ge=0)
     # Trials of that smaller budget (production's and the baseline's parameters included);
     # its timeout shrinks in the same proportion as the trials.
-    optuna_small_update_trials: int = Field(5, ge=1)
-    lightgbm_threads: int = Field(2, ge=1)
+    optuna_small_update_trials: int = _env("OPTUNA_SMALL_UPDATE_TRIALS", 5, ge=1)
+    lightgbm_threads: int = _env("LIGHTGBM_THREADS", 2, ge=1)
     # Upper bound on boosting rounds; early stopping on validation ends most trials sooner.
-    lightgbm_max_rounds: int = Field(1500, ge=10)
+    lightgbm_max_rounds: int = _env("LIGHTGBM_MAX_ROUNDS", 1500, ge=10)
     # Metric that decides the champion and whether it replaces production.
-    promotion_metric: str = TEST_AUROC
-    mlflow_experiment: str = "flight-delay"
+    promotion_metric: str = _env("PROMOTION_METRIC", TEST_AUROC)
+    mlflow_experiment: str = _env("MLFLOW_EXPERIMENT", "flight-delay")
     # Rows of the test split explained for the SHAP plots.
-    shap_sample_rows: int = Field(2_000, ge=50)
+    shap_sample_rows: int = _env("SHAP_SAMPLE_ROWS", 2_000, ge=50)
     # Live quality: the newest ingested days recomputed on every run (predictions served
     # after their flight's outcome arrived still count); older days are recorded once.
-    quality_recompute_days: int = Field(3, ge=0)
+    quality_recompute_days: int = _env("PIPELINE_QUALITY_RECOMPUTE_DAYS", 3, ge=0)
     # When a run retrains: "always" (every run), or "on_decay": only without a production
     # model or when its live AUROC over its newest `quality_window_days` days (at least
     # `quality_min_count` labelled predictions) is below its test AUROC minus the margin.
-    retrain_policy: Literal["always", "on_decay"] = "always"
-    quality_window_days: int = Field(3, ge=1)
-    quality_min_count: int = Field(500, ge=1)
-    quality_auroc_margin: float = Field(0.05, ge=0, le=1)
+    retrain_policy: Literal["always", "on_decay"] = _env("PIPELINE_RETRAIN_POLICY", "always")
+    quality_window_days: int = _env("PIPELINE_QUALITY_WINDOW_DAYS", 3, ge=1)
+    quality_min_count: int = _env("PIPELINE_QUALITY_MIN_COUNT", 500, ge=1)
+    quality_auroc_margin: float = _env("PIPELINE_QUALITY_AUROC_MARGIN", 0.05, ge=0, le=1)
 
 
 class FirstRunSettings(BaseSettings):

@@ -12,6 +12,7 @@ import lightgbm as lgb
 import numpy as np
 import optuna
 import pandas as pd
+from proyecto4_common.database import database_url_string
 from proyecto4_common.feature_spec import FeatureSpec
 from proyecto4_common.names import (
     CLEAN_TABLE,
@@ -242,7 +243,7 @@ def tune(
         direction="maximize",
         sampler=optuna.samplers.TPESampler(seed=settings.pipeline_seed),
         pruner=optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=30),
-        storage=settings.optuna_storage_url or None,
+        storage=database_url_string(settings.optuna_storage_url) if settings.optuna_storage_url else None,
         study_name=study_name,
         load_if_exists=bool(study_name),
     )

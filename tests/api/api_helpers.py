@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import contextlib
-import re
 import socket
 import threading
-import time
 import uuid
 from collections.abc import Iterator
 
-import httpx
 import sqlalchemy as sa
-from servers import free_port, uvicorn_app
+from proyecto4.devkit import metric, uvicorn_app, wait_until  # noqa: F401 - the tests' helpers
+from proyecto4.devkit import throwaway_database as database  # noqa: F401
+from proyecto4_common.net import free_port
 
 FACTORY = "inference_api.app:create_app"
 # The admin token every test API starts with, unless a test replaces it.
@@ -24,25 +23,6 @@ def bearer(secret: str) -> dict[str, str]:
 
 
 ADMIN = bearer(ADMIN_TOKEN)
-
-
-def wait_until(check, timeout_s: float, what: str, interval_s: float = 0.1):
-    """Polls `check` until it returns something true; the test fails after the timeout."""
-    deadline = time.monotonic() + timeout_s
-    while not (result := check()):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"gave up after {timeout_s:.0f} s waiting for {what}")
-        time.sleep(interval_s)
-    return result
-
-
-def metric(base_url: str, name: str, **labels: str) -> float:
-    """One sample of the API's /metrics, 0 when absent."""
-    text = httpx.get(f"{base_url}/metrics").text
-    wanted = ",".join(f'{k}="{v}"' for k, v in labels.items())
-    pattern = rf"^{re.escape(name)}{re.escape('{' + wanted + '}') if labels else ''} (\S+)$"
-    found = re.search(pattern, text, re.MULTILINE)
-    return float(found.group(1)) if found else 0.0
 
 
 def api_env(trained_model, db_url: str, **settings) -> dict[str, str]:
@@ -85,21 +65,6 @@ def versions_of(trained_model, count: int, alias_on: str) -> Iterator[str]:
         yield name
     finally:
         client.delete_registered_model(name)
-
-
-@contextlib.contextmanager
-def database(admin_url: str) -> Iterator[str]:
-    """A PostgreSQL database of its own (created, then dropped with its connections)."""
-    name = f"api_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f"CREATE DATABASE {name}"))
-    try:
-        yield sa.make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        admin.dispose()
 
 
 def log_rows(db_url: str) -> int:

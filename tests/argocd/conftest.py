@@ -1,14 +1,10 @@
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
+from chart.chart_render import helm
 
 REPO = Path(__file__).resolve().parents[2]
-# The chart tests' render helpers (helm binary choice, offline platform renders).
-sys.path.insert(0, str(REPO / "tests/chart"))
-
-from chart_render import helm
 
 
 @pytest.fixture(scope="session")

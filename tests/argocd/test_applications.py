@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from chart_render import helm
+from chart.chart_render import helm
 
 REPO = Path(__file__).resolve().parents[2]
 ARGOCD = REPO / "argocd"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from chart_render import render_chart
+from chart.chart_render import render_chart
 
 REPO = Path(__file__).resolve().parents[2]
 ARGOCD = REPO / "argocd"

@@ -8,7 +8,7 @@ import pytest
 
 # Shared names live in chart_render: test modules cannot import them from conftest (every
 # test folder has a conftest.py, and which one "conftest" means depends on collection order).
-from chart_render import LAYERS, helm, helm_bin, is_ours, real_deps_dir, render_with_sources
+from chart.chart_render import LAYERS, helm, helm_bin, is_ours, real_deps_dir, render_with_sources
 
 
 @pytest.fixture(scope="session", autouse=True)

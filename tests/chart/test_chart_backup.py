@@ -2,20 +2,15 @@
 credentials it reads, its security settings and NetworkPolicy, in each values layer.
 
 The container names and the labels are the contract with `helm proyecto4 backup/restore`
-(plugin names.py); the script is files/backup/backup.sh, which the URL-mode tests run.
+(proyecto4_common.names, which the plugin's copy mirrors); the script is files/backup/backup.sh, which the URL-mode tests run.
 """
 
 from __future__ import annotations
 
-import sys
-
 import pytest
 import yaml
-from chart_render import LAYERS, ROOT, find, render_chart
-
-# The plugin is not a workspace package: its names come from its folder.
-sys.path.insert(0, str(ROOT / "plugin"))
-from proyecto4_plugin.names import (
+from chart.chart_render import LAYERS, ROOT, find, render_chart
+from proyecto4_common.names import (
     BACKUP_CHECKSUMS,
     BACKUP_COMPONENT,
     BACKUP_MANIFEST,

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from chart_render import LAYERS, is_ours, render_with_sources
+from chart.chart_render import LAYERS, is_ours, render_with_sources
 
 CHECKOV_VERSION = "3.3.30"
 SKIPS = yaml.safe_load((Path(__file__).with_name("checkov-skips.yaml")).read_text())

@@ -7,7 +7,7 @@ import shlex
 
 import pytest
 import yaml
-from chart_render import (
+from chart.chart_render import (
     LAYERS,
     ROOT,
     find,
@@ -92,8 +92,8 @@ def test_the_job_may_reach_only_dns_and_airflows_api_server():
     }
 
 
-RETRAIN_DEFAULTS = {"RETRAIN_POLICY": "always", "QUALITY_WINDOW_DAYS": "3",
-                    "QUALITY_MIN_COUNT": "500", "QUALITY_AUROC_MARGIN": "0.05"}
+RETRAIN_DEFAULTS = {"PIPELINE_RETRAIN_POLICY": "always", "PIPELINE_QUALITY_WINDOW_DAYS": "3",
+                    "PIPELINE_QUALITY_MIN_COUNT": "500", "PIPELINE_QUALITY_AUROC_MARGIN": "0.05"}
 
 
 @pytest.mark.parametrize(
@@ -104,8 +104,8 @@ RETRAIN_DEFAULTS = {"RETRAIN_POLICY": "always", "QUALITY_WINDOW_DAYS": "3",
         ({"schedule": ""}, {"PIPELINE_SCHEDULE": "", "PIPELINE_DAYS_PER_RUN": "7", **RETRAIN_DEFAULTS}),
         ({"retrain": {"policy": "on_decay", "windowDays": 7, "minLabelledPredictions": 2000,
                       "aurocMargin": 0.02}},
-         {"PIPELINE_SCHEDULE": "@daily", "PIPELINE_DAYS_PER_RUN": "7", "RETRAIN_POLICY": "on_decay",
-          "QUALITY_WINDOW_DAYS": "7", "QUALITY_MIN_COUNT": "2000", "QUALITY_AUROC_MARGIN": "0.02"}),
+         {"PIPELINE_SCHEDULE": "@daily", "PIPELINE_DAYS_PER_RUN": "7", "PIPELINE_RETRAIN_POLICY": "on_decay",
+          "PIPELINE_QUALITY_WINDOW_DAYS": "7", "PIPELINE_QUALITY_MIN_COUNT": "2000", "PIPELINE_QUALITY_AUROC_MARGIN": "0.02"}),
     ],
     ids=["defaults", "nightly-one-day", "triggered-only", "retrain-on-decay"],
 )

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 import yaml
-from chart_render import LAYERS, ROOT, copy_chart, helm, prepared_chart
+from chart.chart_render import LAYERS, ROOT, copy_chart, helm, prepared_chart
 
 # Our own files, in KiB, compressed; the real dependencies add about 1.5 MiB.
 MAX_PACKAGE_KIB = {"stubs": 100, "real": 2500}

@@ -7,7 +7,7 @@ checked too: in-cluster servers in base/dev, none of them in prod (external serv
 from __future__ import annotations
 
 import pytest
-from chart_render import LAYERS, is_ours, render_with_sources
+from chart.chart_render import LAYERS, is_ours, render_with_sources
 
 SERVICES = ("data-source", "inference-api", "mlflow", "streamlit")
 PER_SERVICE = {

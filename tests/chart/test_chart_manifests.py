@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import kubernetes_validate
 import pytest
-from chart_render import is_ours, pod_specs
+from chart.chart_render import is_ours, pod_specs
 
 KUBERNETES_VERSION = "1.31.0"
 # Custom resources of the Prometheus Operator: no schema in kubernetes-validate.

@@ -10,7 +10,14 @@ from pathlib import Path
 
 import pytest
 import yaml
-from chart_render import NAMESPACE, container_env, find, pod_specs, real_deps_dir, render_chart
+from chart.chart_render import (
+    NAMESPACE,
+    container_env,
+    find,
+    pod_specs,
+    real_deps_dir,
+    render_chart,
+)
 
 pytestmark = pytest.mark.skipif(
     real_deps_dir() is None, reason="needs the real dependency charts (PROYECTO4_DEPS_DIR)"

@@ -7,7 +7,7 @@ import re
 
 import pytest
 import yaml
-from chart_render import NAMESPACE, helm, prepared_chart, real_deps_dir
+from chart.chart_render import NAMESPACE, helm, prepared_chart, real_deps_dir
 
 pytestmark = pytest.mark.skipif(
     real_deps_dir() is None, reason="needs the real dependency charts (PROYECTO4_DEPS_DIR)"

@@ -7,7 +7,7 @@ fragment each major version prints.
 from __future__ import annotations
 
 import pytest
-from chart_render import RenderError, render_chart
+from chart.chart_render import RenderError, render_chart
 
 # (bad values, field as Helm 3 names it, Helm 3 fragment, Helm 4 fragment)
 BAD_VALUES = [

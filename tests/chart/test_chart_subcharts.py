@@ -7,7 +7,7 @@ are about our subcharts, and the renders stay fast with the real dependency char
 from __future__ import annotations
 
 import pytest
-from chart_render import container_env, find, render_chart, render_with_sources
+from chart.chart_render import container_env, find, render_chart, render_with_sources
 
 LIGHT = {"airflow": {"enabled": False}, "kube-prometheus-stack": {"enabled": False}}
 SERVICES = {"data-source": 8000, "inference-api": 8989, "mlflow": 5000, "streamlit": 8501}

@@ -12,7 +12,7 @@ import re
 
 import pytest
 import yaml
-from chart_render import (
+from chart.chart_render import (
     LAYERS,
     ROOT,
     airflow_cfg,

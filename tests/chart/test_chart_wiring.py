@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 import pytest
 import yaml
-from chart_render import (
+from chart.chart_render import (
     LAYERS,
     ROOT,
     find,
@@ -20,7 +20,7 @@ from chart_render import (
     render_chart,
     render_with_sources,
 )
-from values_comments import empty_comments, uncommented_keys
+from chart.values_comments import empty_comments, uncommented_keys
 
 
 def secret_data(objects: list[dict], name: str) -> dict[str, str]:

@@ -8,7 +8,8 @@ import pytest
 from data_source.app import create_app
 from data_source.settings import DataSourceSettings
 from fastapi.testclient import TestClient
-from servers import free_port, running, uvicorn_app
+from proyecto4_common.net import free_port
+from servers import running, uvicorn_app
 
 
 def _client(**settings):

@@ -1,19 +1,12 @@
 """A real headless locust run exits non-zero when a limit is broken, and says why."""
 
-import socket
-
 import loadtest
 from loadtest.runner import read_totals
-
-
-def unused_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from proyecto4_common.net import free_port
 
 
 def test_a_run_without_an_api_breaks_the_failure_limit(tmp_path, capfd):
-    host = f"http://127.0.0.1:{unused_port()}"
+    host = f"http://127.0.0.1:{free_port()}"
 
     code = loadtest.run(
         host,

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import httpx
 import yaml
-from servers import free_port, running
+from proyecto4_common.net import free_port
+from servers import running
 
 # ServiceMonitor endpoint fields and their scrape_config equivalents; a field missing here
 # makes the conversion fail, so the test never silently drops part of what we ship.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -53,9 +54,11 @@ def corrupting_source(data_source_url):
 
 @pytest.fixture(scope="session")
 def airflow_home(tmp_path_factory):
-    """A migrated Airflow home for this test session, set before Airflow is imported."""
+    """A migrated Airflow home for this test session, set before Airflow is imported (the
+    tests import Airflow in this process; the CLI runs it in a child instead)."""
     from proyecto4 import local_airflow
 
     home = tmp_path_factory.mktemp("airflow")
-    local_airflow.prepare(home)
+    env = local_airflow.prepare(home)
+    os.environ.update({key: value for key, value in env.items() if key.startswith("AIRFLOW")})
     return home

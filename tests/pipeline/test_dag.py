@@ -20,7 +20,8 @@ TASKS = {
     "train_model_accuracy", "train_model_auroc", "register_champion_model",
 }
 SMALL_BUDGET_ENV = {
-    "OPTUNA_TRIALS": "2", "LIGHTGBM_MAX_ROUNDS": "100", "SHAP_SAMPLE_ROWS": "100",
+    "PIPELINE_OPTUNA_TRIALS": "2", "PIPELINE_LIGHTGBM_MAX_ROUNDS": "100",
+    "PIPELINE_SHAP_SAMPLE_ROWS": "100",
     "PIPELINE_BACKOFF_S": "0.1",
 }
 

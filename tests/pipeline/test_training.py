@@ -16,7 +16,7 @@ from pipeline.champion import decide, register_champion
 from pipeline.features import FEATURES, LEAKAGE_COLUMNS, encode
 from pipeline.spec import categories_of
 from proyecto4_common.feature_spec import FeatureSpec
-from proyecto4_common.names import MODEL_NAME, RUN_METRICS
+from proyecto4_common.names import MODEL_NAME, RUN_METRICS, TAG_PROMOTION
 from sqlalchemy import create_engine, text
 
 
@@ -37,7 +37,7 @@ def test_each_run_logs_metrics_params_model_spec_and_shap_plots(trained_model):
         assert "feature_spec.json" in artifacts
         assert shap_plots == {"shap/summary.png", "shap/bar.png"}
         assert version.tags["objective"] == run_info["objective"]
-        assert "promotion" in version.tags
+        assert TAG_PROMOTION in version.tags
 
 
 def test_the_model_carries_signature_and_input_example(trained_model, tmp_path):

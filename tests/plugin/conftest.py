@@ -4,6 +4,7 @@ import uuid
 import httpx
 import pytest
 from helm_plugin_env import PLUGIN_ADMIN_TOKEN, REPO, InstalledPlugin, helm_binary
+from proyecto4_common import names
 from proyecto4_common.names import PRODUCTION_ALIAS
 from servers import uvicorn_app
 
@@ -27,7 +28,8 @@ def plugin(tmp_path_factory) -> InstalledPlugin:
 
 # -- real services for the commands: the shared trained model and an inference API ------
 
-PLUGIN_TAGS = ("promotion", "promoted_at", "promoted_by", "previous_production", "rolled_back_at")
+PLUGIN_TAGS = (names.TAG_PROMOTION, names.TAG_PROMOTED_AT, names.TAG_PROMOTED_BY,
+               names.TAG_PREVIOUS_PRODUCTION, names.TAG_ROLLED_BACK_AT)
 
 
 @pytest.fixture(scope="session")

@@ -4,8 +4,7 @@ from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from proyecto4_common import names as common_names
-from proyecto4_plugin import loadtest, names, release
+from proyecto4_plugin import loadtest, release
 from proyecto4_plugin.cli import build_parser
 from proyecto4_plugin.endpoints import Endpoints, Targets
 from proyecto4_plugin.errors import PluginError
@@ -13,29 +12,6 @@ from proyecto4_plugin.inference_api import metric_total
 from proyecto4_plugin.kube import Cluster, forwarded_port, port_forward
 from proyecto4_plugin.smoke import check_prediction, sample_record
 from proyecto4_plugin.status import age
-
-
-def test_the_plugins_names_are_the_platforms_names():
-    assert (
-        names.DAG_ID,
-        names.MODEL_NAME,
-        names.PRODUCTION_ALIAS,
-        names.RUN_METRICS,
-        names.PREDICT_REQUESTS_TOTAL,
-        names.CATEGORIES,
-        names.ADMIN_TOKEN_ENV,
-        names.API_KEY_ENV,
-    ) == (
-        common_names.DAG_ID,
-        common_names.MODEL_NAME,
-        common_names.PRODUCTION_ALIAS,
-        common_names.RUN_METRICS,
-        common_names.PREDICT_REQUESTS_TOTAL,
-        common_names.CATEGORIES,
-        common_names.ADMIN_TOKEN_ENV,
-        common_names.API_KEY_ENV,
-    )
-    assert {k: common_names.PORTS[k] for k in names.PORTS} == names.PORTS
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ import sys
 import pytest
 from helm_plugin_env import PLUGIN_ADMIN_TOKEN, REPO, plugin_errors, served_version
 from proyecto4_common.names import PRODUCTION_ALIAS
-from servers import free_port
+from proyecto4_common.net import free_port
 
 STANDINS = REPO / "tests/plugin/standins"
 API_SELECTOR = {

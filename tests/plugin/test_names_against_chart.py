@@ -3,13 +3,8 @@ made-up objects: component labels, the admin Secret name, the release's full nam
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests/chart"))
-from chart_render import find, render_chart
+from chart.chart_render import find, render_chart
 from proyecto4_plugin import release
 
 DEFAULT = {"secretName": "{{ the chart's default }}"}

@@ -9,7 +9,7 @@ import httpx
 import pytest
 from helm_plugin_env import PLUGIN_ADMIN_TOKEN, REPO, plugin_errors, served_version
 from proyecto4_common.names import PREDICT_REQUESTS_TOTAL, PRODUCTION_ALIAS
-from servers import free_port
+from proyecto4_common.net import free_port
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from chart_render import is_ours, pod_specs, real_deps_dir, render_with_sources
+from chart.chart_render import is_ours, pod_specs, real_deps_dir, render_with_sources
 
 REPO = Path(__file__).resolve().parents[2]
 WORKFLOWS = REPO / ".github" / "workflows"

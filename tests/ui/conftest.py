@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import socket
 import uuid
 from pathlib import Path
 
 import psycopg
 import pytest
+from proyecto4_common.net import free_port
+from proyecto4_common.settings import MLFLOW_CLIENT_ENV
 from servers import uvicorn_app
 from sqlalchemy.engine import make_url
 from streamlit.testing.v1 import AppTest
@@ -21,23 +22,19 @@ PAGES = {
 PAGE_TIMEOUT_S = 120
 
 
-def closed_port() -> int:
-    """A port on which nothing listens (bound once, then released)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def ui_env(monkeypatch, tmp_path):
     """Points the UI's settings at the given servers; anything not given is a closed port."""
 
     def point(api: str | None = None, mlflow: str | None = None, db: str | None = None) -> None:
         monkeypatch.setenv("PROYECTO4_HOME", str(tmp_path / "home"))
-        monkeypatch.setenv("INFERENCE_API_URL", api or f"http://127.0.0.1:{closed_port()}")
-        monkeypatch.setenv("MLFLOW_TRACKING_URI", mlflow or f"http://127.0.0.1:{closed_port()}")
+        # The pages run in this process: MLflow's client fails fast, as in the UI's image.
+        for key, value in MLFLOW_CLIENT_ENV.items():
+            monkeypatch.setenv(key, value)
+        monkeypatch.setenv("INFERENCE_API_URL", api or f"http://127.0.0.1:{free_port()}")
+        monkeypatch.setenv("MLFLOW_TRACKING_URI", mlflow or f"http://127.0.0.1:{free_port()}")
         monkeypatch.setenv(
-            "DATA_DB_URL", db or f"postgresql://postgres@127.0.0.1:{closed_port()}/none"
+            "DATA_DB_URL", db or f"postgresql://postgres@127.0.0.1:{free_port()}/none"
         )
 
     return point

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 from browser import chromium, predict_in_page
-from servers import REPO, free_port, running
+from proyecto4_common.net import free_port
+from servers import REPO, running
 
 ENTRY = REPO / "services" / "streamlit" / "streamlit_app" / "app.py"
 SCREENSHOT = REPO / "test-artifacts" / "ui-prediction.png"

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-import os
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
@@ -26,14 +25,6 @@ from inference_api.quality import QualityReader
 from inference_api.routes import router
 from inference_api.services import Services
 from inference_api.settings import ApiSettings
-
-
-def _fail_fast_mlflow() -> None:
-    # MLflow's client retries an unreachable server for minutes by default; a load
-    # should fail in seconds and leave the retry to the watcher.
-    os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "2")
-    os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "30")
-    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 
 
 def _log_to_stderr() -> None:
@@ -59,7 +50,6 @@ async def _keep_loaded(holder: ModelHolder, interval_s: float) -> None:
 @asynccontextmanager
 async def lifespan(app: FastAPI):
     settings: ApiSettings = app.state.settings
-    _fail_fast_mlflow()
     _log_to_stderr()
     # The callbacks read `holder` and `writer`, built just below.
     metrics = ApiMetrics(

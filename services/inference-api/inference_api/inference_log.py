@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import orjson
-import sqlalchemy as sa
+from proyecto4_common.database import create_database_engine
 from proyecto4_common.tables import KEY_COLUMNS, inference_log, upgrade
 
 log = logging.getLogger(__name__)
@@ -114,11 +114,7 @@ class InferenceLogWriter:
                  retry_interval_s: float, max_wait_s: float, on_written, on_dropped, on_waited):
         # Fail fast while the DB is down: the writer retries on its own schedule. No
         # pre-ping: a dead pooled connection fails one write, which is retried anyway.
-        connect_args = (
-            {"connect_timeout": CONNECT_TIMEOUT_S}
-            if sa.make_url(url).get_backend_name() == "postgresql" else {}
-        )
-        self.engine = sa.create_engine(url, connect_args=connect_args)
+        self.engine = create_database_engine(url, connect_timeout_s=CONNECT_TIMEOUT_S)
         self.capacity = capacity
         self.batch_rows = batch_rows
         self.flush_interval_s = flush_interval_s

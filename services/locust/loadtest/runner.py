@@ -7,10 +7,11 @@ patches the whole process with gevent on import.
 from __future__ import annotations
 
 import csv
-import socket
 import subprocess
 import sys
 from pathlib import Path
+
+from proyecto4_common.net import free_port
 
 from loadtest.thresholds import Totals
 
@@ -86,7 +87,7 @@ def _report_args(csv_prefix, html) -> list[str]:
 
 
 def _run_distributed(master_command: list[str], workers: int) -> int:
-    port = _free_port()
+    port = free_port()
     master = subprocess.Popen(
         [
             *master_command,
@@ -110,12 +111,6 @@ def _run_distributed(master_command: list[str], workers: int) -> int:
             if process.poll() is None:
                 process.kill()
                 process.wait()
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def read_totals(csv_prefix: str | Path) -> dict[str, Totals]:

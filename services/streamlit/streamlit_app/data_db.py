@@ -7,8 +7,9 @@ that does not exist yet reads as empty (nothing has been served or promoted so f
 from __future__ import annotations
 
 import pandas as pd
+from proyecto4_common.database import create_database_engine
 from proyecto4_common.tables import inference_log, model_quality, promotion_ledger
-from sqlalchemy import create_engine, inspect, select
+from sqlalchemy import inspect, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -75,11 +76,7 @@ def _read(db_url: str, timeout_s: float, table: str, query, names: list[str]) ->
 
 
 def _engine(db_url: str, timeout_s: float) -> Engine:
-    # psycopg 3 is the PostgreSQL driver installed; SQLAlchemy's bare scheme means psycopg2.
-    if db_url.startswith("postgresql://"):
-        db_url = "postgresql+psycopg://" + db_url.removeprefix("postgresql://")
-    connect_args = {"connect_timeout": max(1, int(timeout_s))} if "postgresql" in db_url else {}
     try:
-        return create_engine(db_url, connect_args=connect_args)
+        return create_database_engine(db_url, connect_timeout_s=timeout_s)
     except (SQLAlchemyError, ValueError, ImportError) as exc:
         raise DataDbUnavailable(str(exc)) from exc

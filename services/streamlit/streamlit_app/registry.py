@@ -6,7 +6,6 @@ what is wrong instead of showing a stack trace.
 
 from __future__ import annotations
 
-import os
 import posixpath
 import tempfile
 from dataclasses import dataclass, field
@@ -16,7 +15,7 @@ from pathlib import Path
 import httpx
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
-from proyecto4_common.names import MODEL_NAME, PRODUCTION_ALIAS, RUN_METRICS
+from proyecto4_common.names import MODEL_NAME, PRODUCTION_ALIAS, RUN_METRICS, TAG_PROMOTION
 
 
 class MlflowUnavailable(Exception):
@@ -42,11 +41,6 @@ class Registry:
     def __init__(self, tracking_uri: str, timeout_s: float):
         self.tracking_uri = tracking_uri
         self.timeout_s = timeout_s
-        # MLflow's defaults retry for minutes; a page must answer within seconds.
-        os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "1")
-        os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", str(int(timeout_s)))
-        # Progress bars of downloads only clutter the server log.
-        os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 
     def versions(self) -> list[VersionInfo]:
         """Every version of the model, newest first; empty when none is registered."""
@@ -99,7 +93,7 @@ class Registry:
             created_at=datetime.fromtimestamp(version.creation_timestamp / 1000, tz=UTC),
             run_id=version.run_id,
             objective=tags.get("objective") or run.data.tags.get("objective"),
-            promotion=tags.get("promotion"),
+            promotion=tags.get(TAG_PROMOTION),
             metrics={k: v for k, v in run.data.metrics.items() if k in RUN_METRICS},
         )
 

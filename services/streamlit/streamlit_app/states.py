@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import streamlit as st
+from proyecto4_common.database import shown_url
 from proyecto4_common.names import MODEL_NAME, PRODUCTION_ALIAS
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
 
 from streamlit_app.registry import MlflowUnavailable, Registry, VersionInfo
 
@@ -81,7 +80,7 @@ def mlflow_down(uri: str, reason: str) -> None:
 
 def data_db_down(url: str, reason: str) -> None:
     st.error(
-        f"**The data database cannot be read** at `{_safe_url(url)}`.\n\n"
+        f"**The data database cannot be read** at `{shown_url(url)}`.\n\n"
         "Check that it is running and that `DATA_DB_URL` points at it, then reload this page."
     )
     _details(reason)
@@ -90,10 +89,3 @@ def data_db_down(url: str, reason: str) -> None:
 def _details(reason: str) -> None:
     with st.expander("Details"):
         st.text(reason)
-
-
-def _safe_url(url: str) -> str:
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return "(not a database URL)"

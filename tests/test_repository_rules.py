@@ -1,0 +1,75 @@
+"""House rules of the code itself, checked on the source text (issue 13): one free-port
+helper, one way to import the chart test helper, no path tricks to reach tests/ from the
+benchmarks, and no code that changes its own process environment."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from proyecto4_common.settings import MLFLOW_CLIENT_ENV
+
+REPO = Path(__file__).resolve().parents[1]
+# Code that ships or runs the platform (tests may set their own environment).
+PRODUCT = ("cli", "dags", "services", "common", "plugin")
+
+
+def python_files(*folders: str) -> list[Path]:
+    return sorted(
+        path
+        for folder in folders
+        for path in (REPO / folder).rglob("*.py")
+        if not {".venv", "__pycache__", ".tools"} & set(path.parts)
+    )
+
+
+def hits(pattern: str, *folders: str) -> list[str]:
+    found = []
+    for path in python_files(*folders):
+        for number, line in enumerate(path.read_text().splitlines(), 1):
+            if re.search(pattern, line):
+                found.append(f"{path.relative_to(REPO)}:{number}: {line.strip()}")
+    return found
+
+
+def test_one_free_port_helper():
+    definitions = hits(r"def _?(free|closed|unused)_port\b|\.bind\(\([^,()]+,\s*0\s*\)\)",
+                       *PRODUCT, "tests", "benchmarks")
+    assert [d.split(":")[0] for d in definitions] == ["common/proyecto4_common/net.py"] * 2
+
+
+def test_the_chart_test_helper_is_imported_one_way():
+    assert hits(r"^\s*(from chart_render|import chart_render)\b", "tests", "benchmarks") == []
+
+
+@pytest.mark.parametrize("folder", ["benchmarks", "tests"])
+def test_no_sys_path_tricks_to_reach_tests(folder):
+    # The plugin is no workspace package: its own tests load it from its folder.
+    reaching = [h for h in hits(r"sys\.path", folder) if '/ "plugin"' not in h]
+    assert reaching == []
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        r"os\.environ\[[^\]]+\]\s*=",
+        r"os\.environ\.(setdefault|update|pop|clear)\(",
+        r"\bputenv\(",
+        r"\bdel os\.environ\[",
+    ],
+)
+def test_no_code_changes_its_own_environment(pattern):
+    assert hits(pattern, *PRODUCT) == []
+
+
+@pytest.mark.parametrize("stage", ["inference-api", "streamlit"])
+def test_the_mlflow_clients_images_fail_fast_as_the_cli_and_tests_do(stage):
+    dockerfile = (REPO / "services/Dockerfile").read_text()
+    body = dockerfile.split(f" AS {stage}\n", 1)[1].split("\nFROM ", 1)[0]
+    env = dict(
+        item.split("=", 1)
+        for line in body.splitlines() if line.startswith("ENV ")
+        for item in line.removeprefix("ENV ").split()
+    )
+    assert {key: env.get(key) for key in MLFLOW_CLIENT_ENV} == MLFLOW_CLIENT_ENV
