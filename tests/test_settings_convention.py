@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from proyecto4_common import names
 from proyecto4_common.settings import CommonSettings
 
 REPO = Path(__file__).resolve().parents[1]
@@ -43,6 +44,11 @@ def components():
 SHARED = env_names(CommonSettings)
 
 
+# The API's credentials keep the API's names in its clients (names.py: ADMIN_TOKEN_ENV,
+# API_KEY_ENV), so one Secret key reads the same in every pod.
+CLIENT_CREDENTIALS = {names.ADMIN_TOKEN_ENV, names.API_KEY_ENV}
+
+
 def test_the_shared_settings_are_the_designs():
     assert SHARED == {"PROYECTO4_HOME", "DATA_DB_URL", "MLFLOW_TRACKING_URI", "DATA_SOURCE_URL",
                       "INFERENCE_API_URL"}
@@ -51,7 +57,7 @@ def test_the_shared_settings_are_the_designs():
 @pytest.mark.parametrize("index", range(5), ids=["pipeline", "first-run", "api", "ui", "data-source"])
 def test_a_components_own_settings_carry_its_prefix_and_are_documented(index):
     settings_class, prefixes, readme = components()[index]
-    own = env_names(settings_class) - SHARED
+    own = env_names(settings_class) - SHARED - CLIENT_CREDENTIALS
     text = (REPO / readme).read_text()
 
     assert sorted(n for n in own if not n.startswith(prefixes)) == []

@@ -68,14 +68,14 @@ class PipelineSettings(CommonSettings):
     shap_sample_rows: int = _env("SHAP_SAMPLE_ROWS", 2_000, ge=50)
     # Live quality: the newest ingested days recomputed on every run (predictions served
     # after their flight's outcome arrived still count); older days are recorded once.
-    quality_recompute_days: int = _env("PIPELINE_QUALITY_RECOMPUTE_DAYS", 3, ge=0)
+    quality_recompute_days: int = _env("QUALITY_RECOMPUTE_DAYS", 3, ge=0)
     # When a run retrains: "always" (every run), or "on_decay": only without a production
     # model or when its live AUROC over its newest `quality_window_days` days (at least
     # `quality_min_count` labelled predictions) is below its test AUROC minus the margin.
-    retrain_policy: Literal["always", "on_decay"] = _env("PIPELINE_RETRAIN_POLICY", "always")
-    quality_window_days: int = _env("PIPELINE_QUALITY_WINDOW_DAYS", 3, ge=1)
-    quality_min_count: int = _env("PIPELINE_QUALITY_MIN_COUNT", 500, ge=1)
-    quality_auroc_margin: float = _env("PIPELINE_QUALITY_AUROC_MARGIN", 0.05, ge=0, le=1)
+    retrain_policy: Literal["always", "on_decay"] = _env("RETRAIN_POLICY", "always")
+    quality_window_days: int = _env("QUALITY_WINDOW_DAYS", 3, ge=1)
+    quality_min_count: int = _env("QUALITY_MIN_COUNT", 500, ge=1)
+    quality_auroc_margin: float = _env("QUALITY_AUROC_MARGIN", 0.05, ge=0, le=1)
 
 
 class FirstRunSettings(BaseSettings):

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from chart_render import helm, prepared_chart, real_deps_dir
+from chart.chart_render import helm, prepared_chart, real_deps_dir
 
 REPO = Path(__file__).resolve().parents[2]
 ARGOCD = REPO / "argocd"

@@ -8,7 +8,7 @@ import json
 
 import pytest
 import yaml
-from chart_render import (
+from chart.chart_render import (
     NAMESPACE,
     RELEASE,
     ROOT,

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 import pytest
 import yaml
-from chart_render import (
+from chart.chart_render import (
     ROOT,
     airflow_worker,
     container_env,

@@ -11,9 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests/chart"))
-from chart_render import render_chart
+from chart.chart_render import render_chart
 from helm_plugin_env import REPO
 from proyecto4_plugin import loadtest, release
 
