@@ -68,8 +68,11 @@ def versions_of(trained_model, count: int, alias_on: str) -> Iterator[str]:
 
 
 def log_rows(db_url: str) -> int:
+    """Rows in inference_log; 0 before the API first created the table."""
     engine = sa.create_engine(db_url)
     try:
+        if not sa.inspect(engine).has_table("inference_log"):
+            return 0
         with engine.connect() as conn:
             return conn.execute(sa.text("SELECT count(*) FROM inference_log")).scalar_one()
     finally:
