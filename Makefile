@@ -45,6 +45,7 @@ test-helm3:
 
 lint: install
 	$(UV) run ruff check common cli dags services plugin tests ci benchmarks
+	$(UV) run ruff format --check common cli dags services plugin tests ci benchmarks
 
 # The six images, tagged as the chart names them; on stand-in bases when no registry serves
 # the official ones (ci/standin/README.md).

@@ -83,8 +83,15 @@ def _ms(text: str) -> float:
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}[unit]
 
 
-def wrk(name: str, url: str, body: bytes, connections: int, seconds: int, rows: int = 1,
-        headers: dict[str, str] | None = None) -> Result:
+def wrk(
+    name: str,
+    url: str,
+    body: bytes,
+    connections: int,
+    seconds: int,
+    rows: int = 1,
+    headers: dict[str, str] | None = None,
+) -> Result:
     with tempfile.TemporaryDirectory() as tmp:
         (Path(tmp) / "body.json").write_bytes(body)
         script = Path(tmp) / "post.lua"
@@ -94,10 +101,15 @@ def wrk(name: str, url: str, body: bytes, connections: int, seconds: int, rows: 
             f'local f = io.open("{tmp}/body.json", "rb"); wrk.body = f:read("*a"); f:close()\n'
             + "".join(f'wrk.headers["{k}"] = "{v}"\n' for k, v in (headers or {}).items())
         )
-        run = lambda s: subprocess.run(
-            ["wrk", "-t1", f"-c{connections}", f"-d{s}s", "--latency", "-s", str(script), url],
-            capture_output=True, text=True, check=True,
-        ).stdout
+
+        def run(s: int) -> str:
+            return subprocess.run(
+                ["wrk", "-t1", f"-c{connections}", f"-d{s}s", "--latency", "-s", str(script), url],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
+
         run(2)  # warm-up
         out = run(seconds)
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
@@ -119,8 +131,9 @@ def mlflow_body(url: str, records: list[dict]) -> bytes:
     """The records as `mlflow models serve` takes them: the same raw records, which the
     registered model (a pyfunc) validates and encodes with the feature spec as /predict/ does."""
     body = json.dumps({"dataframe_records": records}).encode()
-    answer = httpx.post(f"{url}/invocations", content=body,
-                        headers={"content-type": "application/json"}, timeout=60)
+    answer = httpx.post(
+        f"{url}/invocations", content=body, headers={"content-type": "application/json"}, timeout=60
+    )
     if answer.status_code != 200:
         raise SystemExit(f"mlflow models serve refused the records: {answer.text[:2000]}")
     return body
@@ -137,20 +150,27 @@ def main() -> None:
     parser.add_argument("--tracking-uri", default=CommonSettings().mlflow_tracking_uri)
     parser.add_argument("--version", help="model version (default: the production alias)")
     parser.add_argument("--duration", type=int, default=10, help="seconds per measurement")
-    parser.add_argument("--data-db-url",
-                        help="inference_log DB (default: a throwaway PostgreSQL database)")
+    parser.add_argument(
+        "--data-db-url", help="inference_log DB (default: a throwaway PostgreSQL database)"
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is needed: apt-get install wrk")
 
     client = MlflowClient(args.tracking_uri)
-    version = args.version or client.get_model_version_by_alias(MODEL_NAME, PRODUCTION_ALIAS).version
+    version = (
+        args.version or client.get_model_version_by_alias(MODEL_NAME, PRODUCTION_ALIAS).version
+    )
     run_id = client.get_model_version(MODEL_NAME, version).run_id
     with tempfile.TemporaryDirectory() as tmp:
-        spec = FeatureSpec.load(download_artifacts(
-            run_id=run_id, artifact_path=FEATURE_SPEC_FILE, dst_path=tmp,
-            tracking_uri=args.tracking_uri,
-        ))
+        spec = FeatureSpec.load(
+            download_artifacts(
+                run_id=run_id,
+                artifact_path=FEATURE_SPEC_FILE,
+                dst_path=tmp,
+                tracking_uri=args.tracking_uri,
+            )
+        )
         record = spec.example_record()
         one, many = json.dumps(record).encode(), json.dumps([record] * 1000).encode()
         env = {
@@ -158,40 +178,82 @@ def main() -> None:
             "INFERENCE_API_WATCH_INTERVAL_S": "0",
             "INFERENCE_API_ADMIN_TOKEN": ADMIN_TOKEN,
         }
-        print(f"model {MODEL_NAME} version {version}, {len(spec.features)} features, "
-              f"{args.duration} s per run", flush=True)
+        print(
+            f"model {MODEL_NAME} version {version}, {len(spec.features)} features, "
+            f"{args.duration} s per run",
+            flush=True,
+        )
         results = []
         with uvicorn_app("benchmarks.api_throughput:floor_app") as url:
             results.append(wrk("floor", f"{url}/predict/", one, 8, args.duration))
-        with log_database(args.data_db_url, tmp) as env["DATA_DB_URL"], uvicorn_app(
-            "inference_api.app:create_app", env, health="/ready"
-        ) as url:
-            print(f"inference_log in {sa.make_url(env['DATA_DB_URL']).get_backend_name()}",
-                  flush=True)
-            loaded = httpx.post(f"{url}/load_model/", json={"version": str(version)},
-                                headers=ADMIN, timeout=120)
+        with (
+            log_database(args.data_db_url, tmp) as env["DATA_DB_URL"],
+            uvicorn_app("inference_api.app:create_app", env, health="/ready") as url,
+        ):
+            print(
+                f"inference_log in {sa.make_url(env['DATA_DB_URL']).get_backend_name()}", flush=True
+            )
+            loaded = httpx.post(
+                f"{url}/load_model/", json={"version": str(version)}, headers=ADMIN, timeout=120
+            )
             loaded.raise_for_status()
             results.append(wrk("api", f"{url}/predict/", one, 8, args.duration))
             results.append(wrk("api-list", f"{url}/predict/", many, 4, args.duration, 1000))
             logged = all_rows_logged(url)
         keys = {**env, "INFERENCE_API_API_KEYS": f"{API_KEY},another-key-0123456789abcdef"}
-        with log_database(args.data_db_url, tmp) as keys["DATA_DB_URL"], uvicorn_app(
-            "inference_api.app:create_app", keys, health="/ready"
-        ) as url:
-            httpx.post(f"{url}/load_model/", json={"version": str(version)},
-                       headers=ADMIN, timeout=120).raise_for_status()
-            results.append(wrk("api-keys", f"{url}/predict/", one, 8, args.duration,
-                               headers={"Authorization": f"Bearer {API_KEY}"}))
+        with (
+            log_database(args.data_db_url, tmp) as keys["DATA_DB_URL"],
+            uvicorn_app("inference_api.app:create_app", keys, health="/ready") as url,
+        ):
+            httpx.post(
+                f"{url}/load_model/", json={"version": str(version)}, headers=ADMIN, timeout=120
+            ).raise_for_status()
+            results.append(
+                wrk(
+                    "api-keys",
+                    f"{url}/predict/",
+                    one,
+                    8,
+                    args.duration,
+                    headers={"Authorization": f"Bearer {API_KEY}"},
+                )
+            )
             logged = all_rows_logged(url) and logged
         port = free_port()
-        serve = [str(BIN / "mlflow"), "models", "serve", "-m", f"models:/{MODEL_NAME}/{version}",
-                 "--env-manager", "local", "-p", str(port), "-w", "1"]
+        serve = [
+            str(BIN / "mlflow"),
+            "models",
+            "serve",
+            "-m",
+            f"models:/{MODEL_NAME}/{version}",
+            "--env-manager",
+            "local",
+            "-p",
+            str(port),
+            "-w",
+            "1",
+        ]
         mlflow_url = f"http://127.0.0.1:{port}"
         with running(serve, f"{mlflow_url}/ping", env, timeout=300):
-            results.append(wrk("mlflow", f"{mlflow_url}/invocations",
-                               mlflow_body(mlflow_url, [record]), 8, args.duration))
-            results.append(wrk("mlflow-list", f"{mlflow_url}/invocations",
-                               mlflow_body(mlflow_url, [record] * 1000), 4, args.duration, 1000))
+            results.append(
+                wrk(
+                    "mlflow",
+                    f"{mlflow_url}/invocations",
+                    mlflow_body(mlflow_url, [record]),
+                    8,
+                    args.duration,
+                )
+            )
+            results.append(
+                wrk(
+                    "mlflow-list",
+                    f"{mlflow_url}/invocations",
+                    mlflow_body(mlflow_url, [record] * 1000),
+                    4,
+                    args.duration,
+                    1000,
+                )
+            )
     report(results, logged)
 
 
@@ -211,18 +273,26 @@ def log_database(url: str | None, tmp: str):
 def all_rows_logged(url: str) -> bool:
     """Waits for the last answers and the buffer to drain; True when every served row is in
     inference_log and none was dropped."""
+
     def counts() -> tuple[float, float, float]:
-        served = sum(metric(url, "predictions_total", predicted_class=c)
-                     for c in ("on time", "delayed"))
-        return (served, metric(url, "inference_log_rows_written_total"),
-                metric(url, "inference_log_rows_dropped_total"))
+        served = sum(
+            metric(url, "predictions_total", predicted_class=c) for c in ("on time", "delayed")
+        )
+        return (
+            served,
+            metric(url, "inference_log_rows_written_total"),
+            metric(url, "inference_log_rows_dropped_total"),
+        )
 
     with contextlib.suppress(AssertionError):
         wait_until(lambda: (c := counts())[0] == c[1] + c[2], 120, "the log drained")
     served, written, dropped = counts()
     waited = metric(url, "inference_log_wait_seconds_total")
-    print(f"inference_log: {served:,.0f} predictions served, {written:,.0f} rows written, "
-          f"{dropped:,.0f} dropped, requests waited {waited:.1f} s for the DB", flush=True)
+    print(
+        f"inference_log: {served:,.0f} predictions served, {written:,.0f} rows written, "
+        f"{dropped:,.0f} dropped, requests waited {waited:.1f} s for the DB",
+        flush=True,
+    )
     return dropped == 0 and written == served
 
 
@@ -230,8 +300,10 @@ def report(results: list[Result], logged: bool) -> None:
     by = {r.name: r for r in results}
     print(f"\n{'server':<12}{'requests/s':>12}{'rows/s':>12}{'p50 ms':>9}{'p99 ms':>9}")
     for r in results:
-        print(f"{r.name:<12}{r.requests_per_s:>12,.0f}{r.rows_per_s:>12,.0f}"
-              f"{r.p50_ms:>9.2f}{r.p99_ms:>9.2f}")
+        print(
+            f"{r.name:<12}{r.requests_per_s:>12,.0f}{r.rows_per_s:>12,.0f}"
+            f"{r.p50_ms:>9.2f}{r.p99_ms:>9.2f}"
+        )
     api, floor, mlflow, lists = by["api"], by["floor"], by["mlflow"], by["api-list"]
     targets = [
         ("api / mlflow serve >= 12x", api.requests_per_s / mlflow.requests_per_s, 12),

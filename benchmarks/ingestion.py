@@ -26,7 +26,9 @@ from proyecto4.devkit import throwaway_database, uvicorn_app
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-ADMIN = os.environ.get("BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+ADMIN = os.environ.get(
+    "BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
 
 
 def year_rows() -> pd.DataFrame:
@@ -58,7 +60,9 @@ def main() -> None:
     block = PipelineSettings().pipeline_block_size
     frame = year_rows()
     columns = frame.columns.tolist()
-    print(f"{len(frame):,} rows x {len(columns)} columns, blocks of {block:,}; PostgreSQL at {make_url(ADMIN).host}\n")
+    print(
+        f"{len(frame):,} rows x {len(columns)} columns, blocks of {block:,}; PostgreSQL at {make_url(ADMIN).host}\n"
+    )
 
     def ours(engine, _url):
         with engine.begin() as conn:

@@ -89,15 +89,21 @@ def run(args: list[str], **kwargs) -> subprocess.CompletedProcess:
 
 
 def image_exists(ref: str) -> bool:
-    return subprocess.run([engine(), "image", "inspect", ref], check=False, capture_output=True).returncode == 0
+    return (
+        subprocess.run(
+            [engine(), "image", "inspect", ref], check=False, capture_output=True
+        ).returncode
+        == 0
+    )
 
 
 def official_bases_available() -> bool:
     """The official bases are present or can be pulled (a closed network says no at once)."""
     for ref in OFFICIAL_BASES.values():
         if not image_exists(ref):
-            pulled = subprocess.run([engine(), "pull", "--quiet", ref], check=False,
-                                    capture_output=True, timeout=300)
+            pulled = subprocess.run(
+                [engine(), "pull", "--quiet", ref], check=False, capture_output=True, timeout=300
+            )
             if pulled.returncode != 0:
                 return False
     return True
@@ -110,9 +116,12 @@ def ca_build_options() -> list[str]:
     if not Path(bundle).is_file() or engine() != "podman":
         return []
     return [
-        "-v", f"{Path(bundle).resolve()}:{IMAGE_CA_BUNDLE}:ro",
-        "--build-arg", f"SSL_CERT_FILE={IMAGE_CA_BUNDLE}",
-        "--build-arg", f"PIP_CERT={IMAGE_CA_BUNDLE}",
+        "-v",
+        f"{Path(bundle).resolve()}:{IMAGE_CA_BUNDLE}:ro",
+        "--build-arg",
+        f"SSL_CERT_FILE={IMAGE_CA_BUNDLE}",
+        "--build-arg",
+        f"PIP_CERT={IMAGE_CA_BUNDLE}",
     ]
 
 
@@ -123,8 +132,17 @@ def build_python_standin() -> None:
     if not shutil.which("debootstrap"):
         raise BuildError("debootstrap is missing (bash ci/install-podman.sh installs it)")
     with tempfile.TemporaryDirectory(prefix="proyecto4-rootfs-") as rootfs:
-        run(["debootstrap", "--variant=minbase", f"--include={STANDIN_PYTHON_PACKAGES}",
-             "bookworm", rootfs, DEBIAN_MIRROR], stdout=subprocess.DEVNULL)
+        run(
+            [
+                "debootstrap",
+                "--variant=minbase",
+                f"--include={STANDIN_PYTHON_PACKAGES}",
+                "bookworm",
+                rootfs,
+                DEBIAN_MIRROR,
+            ],
+            stdout=subprocess.DEVNULL,
+        )
         # As in the official image: pip may install into the interpreter (no PEP 668 marker),
         # and no package lists or downloaded archives stay behind.
         Path(rootfs, "usr/lib/python3.11/EXTERNALLY-MANAGED").unlink(missing_ok=True)
@@ -134,11 +152,22 @@ def build_python_standin() -> None:
                     path.unlink()
         tar = subprocess.Popen(["tar", "-C", rootfs, "-c", "."], stdout=subprocess.PIPE)
         # Without PATH in the image's config, `podman kube play` finds no executable.
-        run([engine(), "import",
-             "--change", "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-             "--change", "ENV LANG=C.UTF-8",
-             "--change", 'CMD ["python3"]',
-             "-", ref], stdin=tar.stdout, stdout=subprocess.DEVNULL)
+        run(
+            [
+                engine(),
+                "import",
+                "--change",
+                "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+                "--change",
+                "ENV LANG=C.UTF-8",
+                "--change",
+                'CMD ["python3"]',
+                "-",
+                ref,
+            ],
+            stdin=tar.stdout,
+            stdout=subprocess.DEVNULL,
+        )
         tar.wait()
 
 
@@ -146,14 +175,27 @@ def build_airflow_standin() -> None:
     ref = STANDIN_BASES["AIRFLOW_IMAGE"]
     if image_exists(ref):
         return
-    run([engine(), "build", "-f", "ci/standin/airflow.Dockerfile",
-         "--build-arg", f"PYTHON_IMAGE={STANDIN_BASES['PYTHON_IMAGE']}",
-         *ca_build_options(), "-t", ref, "."], cwd=ROOT)
+    run(
+        [
+            engine(),
+            "build",
+            "-f",
+            "ci/standin/airflow.Dockerfile",
+            "--build-arg",
+            f"PYTHON_IMAGE={STANDIN_BASES['PYTHON_IMAGE']}",
+            *ca_build_options(),
+            "-t",
+            ref,
+            ".",
+        ],
+        cwd=ROOT,
+    )
 
 
 def git_revision() -> str:
-    result = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, check=False,
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=ROOT, check=False, capture_output=True, text=True
+    )
     return result.stdout.strip() if result.returncode == 0 else "unknown"
 
 
@@ -179,16 +221,21 @@ def build_image(image: dict, ref: str, bases: dict[str, str], quiet: bool) -> No
 
 
 def image_size(ref: str) -> int:
-    result = run([engine(), "image", "inspect", ref, "--format", "{{.Size}}"],
-                 capture_output=True, text=True)
+    result = run(
+        [engine(), "image", "inspect", ref, "--format", "{{.Size}}"], capture_output=True, text=True
+    )
     return int(result.stdout.strip())
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("names", nargs="*", help="images to build (default: all)")
-    parser.add_argument("--bases", choices=("auto", "official", "standin"), default="auto",
-                        help="official base images, Debian-built stand-ins, or official when a registry serves them")
+    parser.add_argument(
+        "--bases",
+        choices=("auto", "official", "standin"),
+        default="auto",
+        help="official base images, Debian-built stand-ins, or official when a registry serves them",
+    )
     parser.add_argument("--quiet", action="store_true", help="hide the build output")
     options = parser.parse_args(argv)
 
@@ -198,9 +245,12 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown image(s) {sorted(unknown)}; known: {sorted(refs)}")
     try:
         use_standins = options.bases == "standin" or (
-            options.bases == "auto" and not official_bases_available())
+            options.bases == "auto" and not official_bases_available()
+        )
         if use_standins:
-            print("Building on stand-in bases made from Debian packages (no registry serves the official ones).")
+            print(
+                "Building on stand-in bases made from Debian packages (no registry serves the official ones)."
+            )
             build_python_standin()
             build_airflow_standin()
         bases = STANDIN_BASES if use_standins else OFFICIAL_BASES

@@ -68,8 +68,12 @@ def _schedule() -> str | None:
         "retry_exponential_backoff": True,
     },
     params={
-        "until": Param(None, type=["null", "string"], format="date", description="Ingest up to this day"),
-        "start": Param(None, type=["null", "string"], format="date", description="Re-ingest from this day"),
+        "until": Param(
+            None, type=["null", "string"], format="date", description="Ingest up to this day"
+        ),
+        "start": Param(
+            None, type=["null", "string"], format="date", description="Re-ingest from this day"
+        ),
     },
 )
 def project_pipeline():

@@ -37,7 +37,9 @@ def postgres_admin_url(tmp_path_factory) -> str:
 def mysql_admin_url() -> str:
     if db_answers(MYSQL_URL):
         return MYSQL_URL
-    reason = f"no MySQL/MariaDB server answers at {make_url(MYSQL_URL).host}:3306 (set TEST_MYSQL_URL)"
+    reason = (
+        f"no MySQL/MariaDB server answers at {make_url(MYSQL_URL).host}:3306 (set TEST_MYSQL_URL)"
+    )
     if IN_CI:
         pytest.fail(reason + " - CI must provide one")
     pytest.skip(reason)
@@ -100,7 +102,9 @@ def mlflow_url(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def trained_model(postgres_session_db, data_source_url, mlflow_url, tmp_path_factory) -> TrainedModel:
+def trained_model(
+    postgres_session_db, data_source_url, mlflow_url, tmp_path_factory
+) -> TrainedModel:
     """A real model trained by the pipeline on a small window, registered in a real MLflow
     server with the `production` alias; the data DB is PostgreSQL."""
     from mlflow import MlflowClient
@@ -114,7 +118,9 @@ def trained_model(postgres_session_db, data_source_url, mlflow_url, tmp_path_fac
     runs, decision = run_pipeline_steps(settings, *TRAINED_WINDOW)
     client = MlflowClient(mlflow_url)
     version = client.get_model_version_by_alias("flight-delay", "production")
-    spec_path = client.download_artifacts(version.run_id, "feature_spec.json", str(tmp_path_factory.mktemp("spec")))
+    spec_path = client.download_artifacts(
+        version.run_id, "feature_spec.json", str(tmp_path_factory.mktemp("spec"))
+    )
     return TrainedModel(
         tracking_uri=mlflow_url,
         data_db_url=postgres_session_db,

@@ -16,7 +16,9 @@ from proyecto4_common.net import free_port
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
-POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+POSTGRES_URL = os.environ.get(
+    "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
 MYSQL_URL = os.environ.get("TEST_MYSQL_URL", "mysql+pymysql://root@127.0.0.1:3306/mysql")
 
 
@@ -28,10 +30,18 @@ def mlflow_server(
     artifacts go to a folder or an s3:// destination (env: its endpoint and keys)."""
     port = free_port()
     args = [
-        str(BIN / "mlflow"), "server",
-        "--backend-store-uri", backend_store_uri,
-        "--artifacts-destination", str(artifacts_dir),
-        "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
+        str(BIN / "mlflow"),
+        "server",
+        "--backend-store-uri",
+        backend_store_uri,
+        "--artifacts-destination",
+        str(artifacts_dir),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        "1",
     ]
     url = f"http://127.0.0.1:{port}"
     with running(args, url + "/health", env, timeout=180):
@@ -80,10 +90,19 @@ def airflow_api_server(env: dict[str, str]) -> Iterator[str]:
     """Airflow 3's real API server (REST API and UI) on a migrated SQLite metadata DB."""
     import subprocess
 
-    subprocess.run([str(BIN / "airflow"), "db", "migrate"], env={**os.environ, **env},
-                   check=True, capture_output=True, timeout=300)
+    subprocess.run(
+        [str(BIN / "airflow"), "db", "migrate"],
+        env={**os.environ, **env},
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    with running([str(BIN / "airflow"), "api-server", "--port", str(port)],
-                 url + "/api/v2/monitor/health", env, timeout=180):
+    with running(
+        [str(BIN / "airflow"), "api-server", "--port", str(port)],
+        url + "/api/v2/monitor/health",
+        env,
+        timeout=180,
+    ):
         yield url

@@ -34,8 +34,12 @@ def hits(pattern: str, *folders: str) -> list[str]:
 
 
 def test_one_free_port_helper():
-    definitions = hits(r"def _?(free|closed|unused)_port\b|\.bind\(\([^,()]+,\s*0\s*\)\)",
-                       *PRODUCT, "tests", "benchmarks")
+    definitions = hits(
+        r"def _?(free|closed|unused)_port\b|\.bind\(\([^,()]+,\s*0\s*\)\)",
+        *PRODUCT,
+        "tests",
+        "benchmarks",
+    )
     assert [d.split(":")[0] for d in definitions] == ["common/proyecto4_common/net.py"] * 2
 
 
@@ -47,8 +51,11 @@ def test_the_chart_test_helper_is_imported_one_way():
 def test_no_sys_path_tricks_to_reach_tests(folder):
     # The plugin is no workspace package: its own tests load it from its folder.
     # Only additions count: a test may drop a path (to prove the model loads without it).
-    reaching = [h for h in hits(r"sys\.path(\.insert|\.append|\.extend|\[:0\]\s*=|\s*\+=)", folder)
-                if '/ "plugin"' not in h]
+    reaching = [
+        h
+        for h in hits(r"sys\.path(\.insert|\.append|\.extend|\[:0\]\s*=|\s*\+=)", folder)
+        if '/ "plugin"' not in h
+    ]
     assert reaching == []
 
 
@@ -71,7 +78,8 @@ def test_the_mlflow_clients_images_fail_fast_as_the_cli_and_tests_do(stage):
     body = dockerfile.split(f" AS {stage}\n", 1)[1].split("\nFROM ", 1)[0]
     env = dict(
         item.split("=", 1)
-        for line in body.splitlines() if line.startswith("ENV ")
+        for line in body.splitlines()
+        if line.startswith("ENV ")
         for item in line.removeprefix("ENV ").split()
     )
     assert {key: env.get(key) for key in MLFLOW_CLIENT_ENV} == MLFLOW_CLIENT_ENV

@@ -50,11 +50,18 @@ CLIENT_CREDENTIALS = {names.ADMIN_TOKEN_ENV, names.API_KEY_ENV}
 
 
 def test_the_shared_settings_are_the_designs():
-    assert SHARED == {"PROYECTO4_HOME", "DATA_DB_URL", "MLFLOW_TRACKING_URI", "DATA_SOURCE_URL",
-                      "INFERENCE_API_URL"}
+    assert {
+        "PROYECTO4_HOME",
+        "DATA_DB_URL",
+        "MLFLOW_TRACKING_URI",
+        "DATA_SOURCE_URL",
+        "INFERENCE_API_URL",
+    } == SHARED
 
 
-@pytest.mark.parametrize("index", range(5), ids=["pipeline", "first-run", "api", "ui", "data-source"])
+@pytest.mark.parametrize(
+    "index", range(5), ids=["pipeline", "first-run", "api", "ui", "data-source"]
+)
 def test_a_components_own_settings_carry_its_prefix_and_are_documented(index):
     settings_class, prefixes, readme = components()[index]
     own = env_names(settings_class) - SHARED - CLIENT_CREDENTIALS

@@ -26,8 +26,12 @@ def small_budget(**settings):
     """Pipeline settings with a tuning budget fit for tests."""
     from pipeline.settings import PipelineSettings
 
-    defaults = {"optuna_trials": 3, "optuna_timeout_s": 60, "lightgbm_max_rounds": 150,
-                "shap_sample_rows": 200}
+    defaults = {
+        "optuna_trials": 3,
+        "optuna_timeout_s": 60,
+        "lightgbm_max_rounds": 150,
+        "shap_sample_rows": 200,
+    }
     return PipelineSettings(**{**defaults, **settings})
 
 

@@ -17,7 +17,9 @@ from proyecto4_common.names import ADMIN_TOKEN_ENV, ADMIN_TOKEN_FILE, PORTS
 from rich.console import Console
 
 app = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False)
-pipeline_app = typer.Typer(help="The Airflow pipeline, run locally with the real DAG.", no_args_is_help=True)
+pipeline_app = typer.Typer(
+    help="The Airflow pipeline, run locally with the real DAG.", no_args_is_help=True
+)
 app.add_typer(pipeline_app, name="pipeline")
 console = Console(stderr=True)
 
@@ -50,7 +52,9 @@ def _parse_date(value: str | None, option: str) -> date | None:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise typer.BadParameter(f"{value!r} is not a date like 2013-03-31", param_hint=option)
+        raise typer.BadParameter(
+            f"{value!r} is not a date like 2013-03-31", param_hint=option
+        ) from None
 
 
 @contextlib.contextmanager
@@ -72,7 +76,9 @@ def _data_source_for(settings):
 @pipeline_app.command("run")
 def pipeline_run(
     until: Annotated[str | None, typer.Option(help="Ingest up to this day (YYYY-MM-DD)")] = None,
-    start: Annotated[str | None, typer.Option(help="Re-ingest from this day instead of the watermark")] = None,
+    start: Annotated[
+        str | None, typer.Option(help="Re-ingest from this day instead of the watermark")
+    ] = None,
 ) -> None:
     """Runs project_pipeline once with dag.test() and reports what it did."""
     from proyecto4 import local_airflow
@@ -82,10 +88,14 @@ def pipeline_run(
     settings = _settings()
     settings.ensure_home()
     console.print(f"[bold]proyecto4[/bold] home {settings.proyecto4_home}")
-    console.print(f"data DB {shown_url(settings.data_db_url)}\nMLflow  {shown_url(settings.mlflow_tracking_uri)}")
+    console.print(
+        f"data DB {shown_url(settings.data_db_url)}\nMLflow  {shown_url(settings.mlflow_tracking_uri)}"
+    )
     began = datetime.now()
     with _data_source_for(settings):
-        state = local_airflow.run_in_child(settings.proyecto4_home / "airflow", until_day, start_day)
+        state = local_airflow.run_in_child(
+            settings.proyecto4_home / "airflow", until_day, start_day
+        )
     summary = pipeline_summary(settings)
     console.print(summary.render(state, datetime.now() - began))
     raise typer.Exit(0 if summary.production_version else 1)
@@ -121,7 +131,10 @@ def _print_mlflow_credentials(auth) -> None:
         users = auth.credentials
         console.print(
             "[bold]MLflow users[/bold] (basic-auth; generated once, shown only now):\n"
-            + "".join(f"  {u.username:<9} {u.password}\n" for u in (users.admin, users.pipeline, users.reader))
+            + "".join(
+                f"  {u.username:<9} {u.password}\n"
+                for u in (users.admin, users.pipeline, users.reader)
+            )
             + f"kept in {auth.credentials_file} (mode 600)"
         )
     else:
@@ -130,14 +143,22 @@ def _print_mlflow_credentials(auth) -> None:
 
 @app.command()
 def loadtest(
-    host: Annotated[str | None, typer.Option(help="API base URL (default INFERENCE_API_URL)")] = None,
+    host: Annotated[
+        str | None, typer.Option(help="API base URL (default INFERENCE_API_URL)")
+    ] = None,
     users: Annotated[int, typer.Option(help="Concurrent users")] = 10,
     spawn_rate: Annotated[float, typer.Option(help="Users started per second")] = 5,
     run_time: Annotated[str, typer.Option(help="Duration, e.g. 30s or 2m")] = "30s",
     workers: Annotated[int, typer.Option(help="Local Locust workers (0: one process)")] = 0,
-    max_failure_ratio: Annotated[float, typer.Option(help="Fail above this share of failed requests")] = 0.01,
-    max_p95_ms: Annotated[float, typer.Option(help="Fail above this p95 latency (0: no limit)")] = 0.0,
-    report_dir: Annotated[Path, typer.Option(help="Where the CSV and HTML reports go")] = Path("loadtest-report"),
+    max_failure_ratio: Annotated[
+        float, typer.Option(help="Fail above this share of failed requests")
+    ] = 0.01,
+    max_p95_ms: Annotated[
+        float, typer.Option(help="Fail above this p95 latency (0: no limit)")
+    ] = 0.0,
+    report_dir: Annotated[Path, typer.Option(help="Where the CSV and HTML reports go")] = Path(
+        "loadtest-report"
+    ),
 ) -> None:
     """Load-tests the inference API with Locust (headless), prints the summary and fails
     when a threshold is broken."""
@@ -160,10 +181,16 @@ def loadtest(
 def replay(
     start: Annotated[str, typer.Option(help="First flight day, e.g. 2013-03-01")],
     end: Annotated[str, typer.Option(help="Last flight day")],
-    rate: Annotated[float, typer.Option(help="Records per second (0: as fast as the API answers)")] = 0.0,
+    rate: Annotated[
+        float, typer.Option(help="Records per second (0: as fast as the API answers)")
+    ] = 0.0,
     batch: Annotated[int, typer.Option(min=1, help="Records per request")] = 100,
-    save: Annotated[Path | None, typer.Option(help="Write the keyed records as JSON Lines "
-                                              "(Locust's --sample-file) instead of sending")] = None,
+    save: Annotated[
+        Path | None,
+        typer.Option(
+            help="Write the keyed records as JSON Lines (Locust's --sample-file) instead of sending"
+        ),
+    ] = None,
 ) -> None:
     """Sends the real flights of a window, with their keys, to the inference API (from the
     data source, DATA_SOURCE_URL, to INFERENCE_API_URL); their outcomes, once the pipeline
@@ -186,16 +213,26 @@ def replay(
                     written += len(records)
             console.print(f"{written} keyed records written to {save}")
             return
-        report = run(settings, first, last, rate, batch,
-                     on_day=lambda day, n: console.print(f"{day}: {n} flights sent"))
-    console.print(f"{report.sent} records over {report.days} days in {report.seconds:.1f} s, "
-                  f"{report.failed} not answered 200")
+        report = run(
+            settings,
+            first,
+            last,
+            rate,
+            batch,
+            on_day=lambda day, n: console.print(f"{day}: {n} flights sent"),
+        )
+    console.print(
+        f"{report.sent} records over {report.days} days in {report.seconds:.1f} s, "
+        f"{report.failed} not answered 200"
+    )
     raise typer.Exit(1 if report.failed else 0)
 
 
 @app.command()
 def demo(
-    until: Annotated[str, typer.Option(help="Last day the pipeline ingests")] = DEFAULT_DEMO_UNTIL.isoformat(),
+    until: Annotated[
+        str, typer.Option(help="Last day the pipeline ingests")
+    ] = DEFAULT_DEMO_UNTIL.isoformat(),
 ) -> None:
     """Runs the whole platform locally: data source, MLflow, pipeline, API and UI."""
     from proyecto4.processes import background, mlflow_auth
@@ -203,7 +240,10 @@ def demo(
     settings = _settings()
     settings.ensure_home()
     mlflow_url = f"http://127.0.0.1:{PORTS['mlflow']}"
-    env = {"MLFLOW_TRACKING_URI": mlflow_url, "DATA_SOURCE_URL": f"http://127.0.0.1:{PORTS['data-source']}"}
+    env = {
+        "MLFLOW_TRACKING_URI": mlflow_url,
+        "DATA_SOURCE_URL": f"http://127.0.0.1:{PORTS['data-source']}",
+    }
     # MLflow runs with basic-auth, as in the cluster: the pipeline writes as `pipeline`, the
     # API and the UI read as `reader`.
     auth = mlflow_auth(settings)
@@ -229,11 +269,13 @@ def demo(
                 raise typer.Exit(code)
             credentials = _credentials_env(settings)
             for name in ("api", "ui"):
-                stack.enter_context(background(name, PORTS[name], settings, {**env_of[name], **credentials}))
+                stack.enter_context(
+                    background(name, PORTS[name], settings, {**env_of[name], **credentials})
+                )
                 console.print(f"[green]up[/green] {name}")
         except RuntimeError as error:
             console.print(f"[red]{error}[/red]")
-            raise typer.Exit(1)
+            raise typer.Exit(1) from error
         console.print(
             "\n[bold]proyecto4 is running[/bold]\n"
             f"  MLflow UI       {mlflow_url} (users: {auth.credentials_file})\n"

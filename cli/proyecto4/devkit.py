@@ -48,8 +48,16 @@ def uvicorn_app(
     env = {**mlflow_client_env(os.environ), **(env or {})}
     port = free_port()
     # No access log, as the API is deployed (and a quieter log).
-    args = [str(BIN / "uvicorn"), factory, "--factory", "--host", "127.0.0.1", "--port", str(port),
-            "--no-access-log"]
+    args = [
+        str(BIN / "uvicorn"),
+        factory,
+        "--factory",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--no-access-log",
+    ]
     url = f"http://127.0.0.1:{port}"
     with running(args, url + health, env, timeout=timeout):
         yield url

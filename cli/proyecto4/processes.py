@@ -26,24 +26,64 @@ def ui_script() -> Path:
 def server_command(name: str, host: str, port: int, settings) -> list[str]:
     """The command line that serves one component."""
     if name == "api":
-        return [str(BIN / "uvicorn"), "inference_api.app:create_app", "--factory",
-                "--host", host, "--port", str(port), "--no-access-log"]
+        return [
+            str(BIN / "uvicorn"),
+            "inference_api.app:create_app",
+            "--factory",
+            "--host",
+            host,
+            "--port",
+            str(port),
+            "--no-access-log",
+        ]
     if name == "data-source":
-        return [str(BIN / "uvicorn"), "data_source.app:create_app", "--factory",
-                "--host", host, "--port", str(port)]
+        return [
+            str(BIN / "uvicorn"),
+            "data_source.app:create_app",
+            "--factory",
+            "--host",
+            host,
+            "--port",
+            str(port),
+        ]
     if name == "ui":
-        return [str(BIN / "streamlit"), "run", str(ui_script()), "--server.port", str(port),
-                "--server.address", host, "--server.headless", "true",
-                "--browser.gatherUsageStats", "false", "--client.toolbarMode", "viewer"]
+        return [
+            str(BIN / "streamlit"),
+            "run",
+            str(ui_script()),
+            "--server.port",
+            str(port),
+            "--server.address",
+            host,
+            "--server.headless",
+            "true",
+            "--browser.gatherUsageStats",
+            "false",
+            "--client.toolbarMode",
+            "viewer",
+        ]
     if name == "mlflow":
         settings.ensure_home()
         backend = os.environ.get("MLFLOW_BACKEND_STORE_URI") or (
             f"sqlite:///{settings.proyecto4_home / 'mlflow.db'}"
         )
         # Basic-auth as in the cluster: the process needs mlflow_auth(settings).server_env.
-        return [str(BIN / "mlflow"), "server", "--backend-store-uri", backend,
-                "--artifacts-destination", str(settings.mlflow_artifacts_dir),
-                "--host", host, "--port", str(port), "--workers", "1", "--app-name", "basic-auth"]
+        return [
+            str(BIN / "mlflow"),
+            "server",
+            "--backend-store-uri",
+            backend,
+            "--artifacts-destination",
+            str(settings.mlflow_artifacts_dir),
+            "--host",
+            host,
+            "--port",
+            str(port),
+            "--workers",
+            "1",
+            "--app-name",
+            "basic-auth",
+        ]
     raise ValueError(f"unknown component {name!r}")
 
 
@@ -62,7 +102,12 @@ def server_env(name: str, env: dict[str, str] | None = None) -> dict[str, str]:
     return {**defaults, **(env or {})}
 
 
-HEALTH_PATHS = {"api": "/health", "data-source": "/health", "ui": "/_stcore/health", "mlflow": "/health"}
+HEALTH_PATHS = {
+    "api": "/health",
+    "data-source": "/health",
+    "ui": "/_stcore/health",
+    "mlflow": "/health",
+}
 
 
 def answers(url: str) -> bool:
@@ -74,8 +119,11 @@ def answers(url: str) -> bool:
 
 @contextlib.contextmanager
 def running(
-    args: list[str], health_url: str, env: dict[str, str] | None = None,
-    log_path: Path | None = None, timeout: float = 120,
+    args: list[str],
+    health_url: str,
+    env: dict[str, str] | None = None,
+    log_path: Path | None = None,
+    timeout: float = 120,
 ) -> Iterator[subprocess.Popen]:
     """Runs `args` until the block ends; yields the process once `health_url` answers 200.
 
@@ -92,9 +140,13 @@ def running(
             deadline = time.monotonic() + timeout
             while not answers(health_url):
                 if process.poll() is not None:
-                    raise RuntimeError(f"{args[0]} exited with {process.returncode}:\n{_tail(log_path)}")
+                    raise RuntimeError(
+                        f"{args[0]} exited with {process.returncode}:\n{_tail(log_path)}"
+                    )
                 if time.monotonic() > deadline:
-                    raise RuntimeError(f"{health_url} not up after {timeout:.0f} s:\n{_tail(log_path)}")
+                    raise RuntimeError(
+                        f"{health_url} not up after {timeout:.0f} s:\n{_tail(log_path)}"
+                    )
                 time.sleep(0.3)
             process.log_path = log_path  # type: ignore[attr-defined]
             yield process
@@ -112,8 +164,9 @@ def _tail(path: Path, lines: int = 40) -> str:
 
 
 @contextlib.contextmanager
-def background(name: str, port: int, settings, env: dict[str, str] | None = None,
-               timeout: float = 120) -> Iterator[str]:
+def background(
+    name: str, port: int, settings, env: dict[str, str] | None = None, timeout: float = 120
+) -> Iterator[str]:
     """Runs a component until the block ends; yields its URL once it answers.
     Its output goes to PROYECTO4_HOME/logs/<name>.log."""
     url = f"http://127.0.0.1:{port}"
@@ -123,8 +176,15 @@ def background(name: str, port: int, settings, env: dict[str, str] | None = None
     log_dir.mkdir(parents=True, exist_ok=True)
     command = server_command(name, "127.0.0.1", port, settings)
     try:
-        with running(command, url + HEALTH_PATHS[name], server_env(name, env),
-                     log_dir / f"{name}.log", timeout):
+        with running(
+            command,
+            url + HEALTH_PATHS[name],
+            server_env(name, env),
+            log_dir / f"{name}.log",
+            timeout,
+        ):
             yield url
     except RuntimeError as error:
-        raise RuntimeError(f"{name} did not start ({error}); see {log_dir / f'{name}.log'}") from None
+        raise RuntimeError(
+            f"{name} did not start ({error}); see {log_dir / f'{name}.log'}"
+        ) from None

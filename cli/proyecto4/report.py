@@ -30,10 +30,13 @@ class PipelineSummary:
         lines = [
             f"\nDAG run: {state} in {took.total_seconds():.0f} s",
             f"raw_data rows: {self.raw_rows:,}",
-            "clean_data: " + (", ".join(f"{k} {v:,}" for k, v in sorted(self.splits.items())) or "empty"),
+            "clean_data: "
+            + (", ".join(f"{k} {v:,}" for k, v in sorted(self.splits.items())) or "empty"),
         ]
         if self.production_version:
-            metrics = ", ".join(f"{k} {self.production_metrics.get(k, float('nan')):.4f}" for k in RUN_METRICS)
+            metrics = ", ".join(
+                f"{k} {self.production_metrics.get(k, float('nan')):.4f}" for k in RUN_METRICS
+            )
             lines.append(f"production: {MODEL_NAME} v{self.production_version} ({metrics})")
         else:
             lines.append(f"production: no version of {MODEL_NAME} has the alias yet")
@@ -54,7 +57,9 @@ def pipeline_summary(settings) -> PipelineSummary:
         if RAW_TABLE in tables:
             summary.raw_rows = conn.execute(text(f"SELECT COUNT(*) FROM {RAW_TABLE}")).scalar_one()
         if CLEAN_TABLE in tables:
-            rows = conn.execute(text(f"SELECT dataset, COUNT(*) FROM {CLEAN_TABLE} GROUP BY dataset"))
+            rows = conn.execute(
+                text(f"SELECT dataset, COUNT(*) FROM {CLEAN_TABLE} GROUP BY dataset")
+            )
             summary.splits = {name: count for name, count in rows}
         if PROMOTION_LEDGER_TABLE in tables:
             summary.last_decision = latest_decision(conn)

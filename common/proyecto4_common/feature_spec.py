@@ -65,7 +65,9 @@ class FeatureSpec(BaseModel):
     model_name: str
     target: str
     # Class index (as a string, JSON keys) -> category shown to users.
-    classes: dict[str, str] = Field(default_factory=lambda: {str(k): v for k, v in CATEGORIES.items()})
+    classes: dict[str, str] = Field(
+        default_factory=lambda: {str(k): v for k, v in CATEGORIES.items()}
+    )
     features: list[Feature]
 
     # -- serialisation ---------------------------------------------------------------
@@ -154,11 +156,11 @@ class RecordEncoder:
         if set(map(type, records)) != {dict} or set(map(len, records)) != {len(self.names)}:
             return self.encode(records)
         try:
-            columns = zip(*map(self._values, records))
+            columns = zip(*map(self._values, records), strict=False)
         except KeyError:
             return self.encode(records)
         out = np.empty((len(records), len(self.names)), dtype=np.float64)
-        for i, (name, column) in enumerate(zip(self.names, columns)):
+        for i, (name, column) in enumerate(zip(self.names, columns, strict=False)):
             if not self._encode_column(name, column, out[:, i]):
                 return self.encode(records)
         return out

@@ -54,7 +54,9 @@ def parse_key(value: Any) -> PredictionKey:
     if "request_id" in value and not (
         isinstance(request_id, str) and _REQUEST_ID.match(request_id)
     ):
-        raise PredictionKeyError("key.request_id: expected 1-128 characters of A-Z a-z 0-9 . _ : / -")
+        raise PredictionKeyError(
+            "key.request_id: expected 1-128 characters of A-Z a-z 0-9 . _ : / -"
+        )
     if "flight" not in value:
         return PredictionKey(request_id, None, None, None, None)
     flight = value["flight"]
@@ -64,7 +66,8 @@ def parse_key(value: Any) -> PredictionKey:
         missing = [f for f in FLIGHT_FIELDS if f not in flight]
         unknown = sorted(set(flight) - set(FLIGHT_FIELDS))
         parts = (["missing field(s): " + ", ".join(missing)] if missing else []) + (
-            ["unknown field(s): " + ", ".join(unknown)] if unknown else [])
+            ["unknown field(s): " + ", ".join(unknown)] if unknown else []
+        )
         raise PredictionKeyError("key.flight: " + "; ".join(parts))
     day = flight["date"]
     try:
@@ -78,11 +81,17 @@ def parse_key(value: Any) -> PredictionKey:
     if isinstance(number, float) and number.is_integer():
         number = int(number)
     if not (isinstance(carrier, str) and _CARRIER.match(carrier)):
-        raise PredictionKeyError("key.flight.carrier: expected a two-character carrier code such as UA")
+        raise PredictionKeyError(
+            "key.flight.carrier: expected a two-character carrier code such as UA"
+        )
     if isinstance(number, bool) or not isinstance(number, int) or not 1 <= number <= FLIGHT_MAX:
-        raise PredictionKeyError(f"key.flight.number: expected a flight number from 1 to {FLIGHT_MAX}")
+        raise PredictionKeyError(
+            f"key.flight.number: expected a flight number from 1 to {FLIGHT_MAX}"
+        )
     if not (isinstance(origin, str) and _ORIGIN.match(origin)):
-        raise PredictionKeyError("key.flight.origin: expected a three-letter airport code such as EWR")
+        raise PredictionKeyError(
+            "key.flight.origin: expected a three-letter airport code such as EWR"
+        )
     return PredictionKey(request_id, flight_date, carrier, number, origin)
 
 
@@ -97,7 +106,7 @@ def json_schema() -> dict:
     return {
         "type": "object",
         "description": "Not a feature: identifies the prediction (echoed, logged, later "
-                       "joined with the flight's outcome)",
+        "joined with the flight's outcome)",
         "properties": {
             "request_id": {"type": "string", "pattern": REQUEST_ID_PATTERN},
             "flight": {

@@ -52,14 +52,20 @@ def signature(spec: FeatureSpec) -> ModelSignature:
         else:
             kind = "long" if f.kind == "integer" and not f.nullable else "double"
         inputs.append(ColSpec(kind, f.name))
-    outputs = [ColSpec(kind, name) for kind, name in zip(("double", "long", "string"), OUTPUT_COLUMNS)]
+    outputs = [
+        ColSpec(kind, name)
+        for kind, name in zip(("double", "long", "string"), OUTPUT_COLUMNS, strict=False)
+    ]
     return ModelSignature(inputs=Schema(inputs), outputs=Schema(outputs))
 
 
 def pip_requirements() -> list[str]:
     """The model's environment: only what loading and predicting need, pinned to the
     versions it was trained with."""
-    return [*mlflow.pyfunc.get_default_pip_requirements(), *(f"{p}=={version(p)}" for p in REQUIREMENTS)]
+    return [
+        *mlflow.pyfunc.get_default_pip_requirements(),
+        *(f"{p}=={version(p)}" for p in REQUIREMENTS),
+    ]
 
 
 def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -82,10 +88,14 @@ def model_artifacts(model_dir: str | Path) -> dict[str, Path]:
     """Artifact key -> file of a downloaded pyfunc model, as its MLmodel names them; empty
     for a model logged another way."""
     config = Model.load(str(model_dir)).flavors.get("python_function", {})
-    return {key: Path(model_dir) / entry["path"] for key, entry in config.get("artifacts", {}).items()}
+    return {
+        key: Path(model_dir) / entry["path"] for key, entry in config.get("artifacts", {}).items()
+    }
 
 
-def load_parts(booster_path: str | Path, spec_path: str | Path) -> tuple[lightgbm.Booster, FeatureSpec]:
+def load_parts(
+    booster_path: str | Path, spec_path: str | Path
+) -> tuple[lightgbm.Booster, FeatureSpec]:
     import lightgbm
 
     return lightgbm.Booster(model_file=str(booster_path)), FeatureSpec.load(spec_path)
@@ -101,7 +111,9 @@ class FlightDelayModel(mlflow.pyfunc.PythonModel):
         )
         self.encoder = self.spec.encoder()
 
-    def predict(self, context, model_input: pd.DataFrame, params: dict | None = None) -> pd.DataFrame:
+    def predict(
+        self, context, model_input: pd.DataFrame, params: dict | None = None
+    ) -> pd.DataFrame:
         try:
             matrix = self.encoder.encode_many(records(pd.DataFrame(model_input)))
         except RecordError as exc:

@@ -52,7 +52,11 @@ def decide(
         "previous_value": production[1].get(metric) if production else None,
     }
     if production is None:
-        return {**decision, "promoted": True, "reason": f"no production model yet; {metric}={value:.4f}"}
+        return {
+            **decision,
+            "promoted": True,
+            "reason": f"no production model yet; {metric}={value:.4f}",
+        }
     previous = decision["previous_value"]
     if production[0] == champion["version"]:
         return {**decision, "promoted": False, "reason": "candidate is already in production"}
@@ -76,13 +80,17 @@ def _trigger_columns(trigger: dict | None, previous_version: str | None) -> dict
         return {}
     live = trigger.get("live") or {}
     same = previous_version is not None and live.get("version") == previous_version
-    return {"trigger": trigger["reason"], "trigger_kind": trigger["kind"],
-            "previous_live_auroc": live.get("auroc") if same else None,
-            "previous_live_count": live.get("count") if same else None}
+    return {
+        "trigger": trigger["reason"],
+        "trigger_kind": trigger["kind"],
+        "previous_live_auroc": live.get("auroc") if same else None,
+        "previous_live_count": live.get("count") if same else None,
+    }
 
 
-def register_champion(settings: PipelineSettings, candidates: list[dict],
-                      trigger: dict | None = None) -> dict:
+def register_champion(
+    settings: PipelineSettings, candidates: list[dict], trigger: dict | None = None
+) -> dict:
     client = use_tracking(settings)
     decision = decide(candidates, current_production(client), settings.promotion_metric)
     now = datetime.now(UTC)
@@ -91,9 +99,13 @@ def register_champion(settings: PipelineSettings, candidates: list[dict],
         client.set_registered_model_alias(MODEL_NAME, PRODUCTION_ALIAS, winner)
         if decision["previous_version"]:
             # The chain `helm proyecto4 rollback` follows back.
-            client.set_model_version_tag(MODEL_NAME, winner, TAG_PREVIOUS_PRODUCTION, decision["previous_version"])
+            client.set_model_version_tag(
+                MODEL_NAME, winner, TAG_PREVIOUS_PRODUCTION, decision["previous_version"]
+            )
     verdict = PIPELINE_PROMOTED_PREFIX if decision["promoted"] else PIPELINE_KEPT_OUT_PREFIX
-    client.set_model_version_tag(MODEL_NAME, winner, TAG_PROMOTION, f"{verdict} {decision['reason']}")
+    client.set_model_version_tag(
+        MODEL_NAME, winner, TAG_PROMOTION, f"{verdict} {decision['reason']}"
+    )
     client.set_model_version_tag(MODEL_NAME, winner, TAG_DECIDED_AT, now.isoformat())
     for other in candidates:
         if other["version"] != winner:
@@ -106,8 +118,13 @@ def register_champion(settings: PipelineSettings, candidates: list[dict],
     engine = make_engine(settings.data_db_url)
     with engine.begin() as conn:
         upgrade(conn, promotion_ledger)
-        conn.execute(promotion_ledger.insert().values(
-            decided_at=now, model_name=MODEL_NAME, **decision,
-            **_trigger_columns(trigger, decision["previous_version"])))
+        conn.execute(
+            promotion_ledger.insert().values(
+                decided_at=now,
+                model_name=MODEL_NAME,
+                **decision,
+                **_trigger_columns(trigger, decision["previous_version"]),
+            )
+        )
     log.info("promotion decision: %s", decision)
     return decision

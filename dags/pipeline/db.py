@@ -62,9 +62,10 @@ def _copy_blocks(conn: Connection, table: str, columns: list[str], blocks: list[
     names = ", ".join(f'"{c}"' for c in columns)
     cursor = conn.connection.dbapi_connection.cursor()
     try:
-        with ThreadPoolExecutor(max_workers=1) as encoder, cursor.copy(
-            f'COPY "{table}" ({names}) FROM STDIN WITH (FORMAT csv)'
-        ) as copy:
+        with (
+            ThreadPoolExecutor(max_workers=1) as encoder,
+            cursor.copy(f'COPY "{table}" ({names}) FROM STDIN WITH (FORMAT csv)') as copy,
+        ):
             for data in encoder.map(_csv_bytes, blocks):
                 copy.write(data)
     finally:

@@ -137,7 +137,9 @@ class SourceClient:
         try:
             return date.fromisoformat(meta["first_date"]), date.fromisoformat(meta["last_date"])
         except (KeyError, TypeError, ValueError) as exc:
-            raise MalformedBatch(f"/metadata: no valid first_date/last_date in {meta!r:.200}") from exc
+            raise MalformedBatch(
+                f"/metadata: no valid first_date/last_date in {meta!r:.200}"
+            ) from exc
 
     def day(self, group: int, day: date, columns: list[str]) -> pd.DataFrame:
         payload = self._get("/data", {"group": group, "date": day.isoformat()})

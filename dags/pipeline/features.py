@@ -17,13 +17,30 @@ DELAY_THRESHOLD_MIN = 15
 LEAKAGE_COLUMNS = ("dep_time", "dep_delay", "arr_time", "arr_delay", "air_time")
 # Constant, identifiers or duplicates of other columns: no signal a new flight could share.
 USELESS_COLUMNS = (
-    "year", "flight", "tailnum", "time_hour", "hour", "minute", "sched_dep_time",
-    "sched_arr_time", "day", "source_group", "source_date",
+    "year",
+    "flight",
+    "tailnum",
+    "time_hour",
+    "hour",
+    "minute",
+    "sched_dep_time",
+    "sched_arr_time",
+    "day",
+    "source_group",
+    "source_date",
 )
 
 CATEGORICAL_FEATURES = ("carrier", "origin", "dest")
 WEATHER_FEATURES = (
-    "temp", "dewp", "humid", "wind_dir", "wind_speed", "wind_gust", "precip", "pressure", "visib",
+    "temp",
+    "dewp",
+    "humid",
+    "wind_dir",
+    "wind_speed",
+    "wind_gust",
+    "precip",
+    "pressure",
+    "visib",
 )
 # name -> ("integer" | "number", description)
 NUMERIC_FEATURES: dict[str, tuple[str, str]] = {
@@ -50,8 +67,17 @@ CATEGORICAL_DESCRIPTIONS = {
     "dest": "Destination airport",
 }
 FEATURES = (
-    "month", "day_of_month", "day_of_week", "sched_dep_hour", "sched_dep_minute",
-    "sched_arr_hour", "carrier", "origin", "dest", "distance", *WEATHER_FEATURES,
+    "month",
+    "day_of_month",
+    "day_of_week",
+    "sched_dep_hour",
+    "sched_dep_minute",
+    "sched_arr_hour",
+    "carrier",
+    "origin",
+    "dest",
+    "distance",
+    *WEATHER_FEATURES,
 )
 
 

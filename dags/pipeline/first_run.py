@@ -130,7 +130,9 @@ def first_run(settings: FirstRunSettings, dag_id: str = DAG_ID) -> Outcome:
     deadline = time.monotonic() + settings.first_run_wait_s
     api = AirflowApi(settings, dag_id)
     try:
-        wait_for(api.login, settings, deadline, f"Airflow's API server at {settings.airflow_api_url}")
+        wait_for(
+            api.login, settings, deadline, f"Airflow's API server at {settings.airflow_api_url}"
+        )
         dag = wait_for(api.dag, settings, deadline, f"DAG {dag_id}")
         latest = wait_for(api.latest_run, settings, deadline, f"the runs of {dag_id}")
         if latest is not None:
@@ -143,7 +145,9 @@ def first_run(settings: FirstRunSettings, dag_id: str = DAG_ID) -> Outcome:
         api.close()
     if run is None:
         return Outcome(False, f"nothing to do: {dag_id} run {FIRST_RUN_ID} exists already")
-    paused = " (the DAG is paused: the run waits until it is unpaused)" if dag.get("is_paused") else ""
+    paused = (
+        " (the DAG is paused: the run waits until it is unpaused)" if dag.get("is_paused") else ""
+    )
     return Outcome(
         True,
         f"triggered the first run of {dag_id}: {run['dag_run_id']} ({run['state']}){paused}; "
@@ -152,7 +156,9 @@ def first_run(settings: FirstRunSettings, dag_id: str = DAG_ID) -> Outcome:
 
 
 def main() -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     # One line per poll is ours; httpx would add one per request.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     try:

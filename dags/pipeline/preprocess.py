@@ -50,6 +50,10 @@ def preprocess_and_split(settings: PipelineSettings) -> dict[str, int]:
     )
     replace_table(engine, CLEAN_TABLE, clean, settings.pipeline_block_size)
     counts = clean["dataset"].value_counts().to_dict()
-    report = {"raw_rows": len(raw), "clean_rows": len(clean), **{k: int(v) for k, v in counts.items()}}
+    report = {
+        "raw_rows": len(raw),
+        "clean_rows": len(clean),
+        **{k: int(v) for k, v in counts.items()},
+    }
     log.info("clean_data: %s", report)
     return report

@@ -62,12 +62,21 @@ def _as_date(value) -> date:
 def days_to_measure(engine: Engine, group: int, recompute_days: int) -> list[date]:
     """Days with keyed predictions and ingested outcomes, not yet recorded or recent."""
     with engine.connect() as conn:
-        predicted = {_as_date(d) for (d,) in conn.execute(
-            select(inference_log.c.flight_date).where(inference_log.c.flight_date.is_not(None))
-            .distinct())}
-        ingested = sorted(_as_date(d) for (d,) in conn.execute(
-            text(f"SELECT source_date FROM {INGESTION_LEDGER_TABLE} WHERE source_group = :g"),
-            {"g": group}))
+        predicted = {
+            _as_date(d)
+            for (d,) in conn.execute(
+                select(inference_log.c.flight_date)
+                .where(inference_log.c.flight_date.is_not(None))
+                .distinct()
+            )
+        }
+        ingested = sorted(
+            _as_date(d)
+            for (d,) in conn.execute(
+                text(f"SELECT source_date FROM {INGESTION_LEDGER_TABLE} WHERE source_group = :g"),
+                {"g": group},
+            )
+        )
         recorded = {_as_date(d) for (d,) in conn.execute(select(model_quality.c.day).distinct())}
     recent = set(ingested[-recompute_days:]) if recompute_days else set()
     return sorted(d for d in predicted.intersection(ingested) if d not in recorded or d in recent)
@@ -75,23 +84,29 @@ def days_to_measure(engine: Engine, group: int, recompute_days: int) -> list[dat
 
 def labelled_predictions(engine: Engine, group: int, days: list[date]) -> pd.DataFrame:
     """The keyed predictions of `days` that found their flight with a label in raw_data."""
-    columns = [inference_log.c[c] for c in
-               ("model_name", "model_version", "probability", "prediction", *KEY)]
+    columns = [
+        inference_log.c[c]
+        for c in ("model_name", "model_version", "probability", "prediction", *KEY)
+    ]
     query = select(*columns).where(inference_log.c.flight_date.in_(days))
     with engine.connect() as conn:
         served = pd.DataFrame(conn.execute(query).all(), columns=[c.name for c in columns])
-        outcomes = pd.DataFrame(conn.execute(
-            text(f"SELECT source_date, carrier, flight, origin, arr_delay FROM {RAW_TABLE} "
-                 "WHERE source_group = :g AND source_date IN :days")
-            .bindparams(bindparam("days", expanding=True)),
-            {"g": group, "days": days}).all(),
-            columns=KEY + ["arr_delay"])
+        outcomes = pd.DataFrame(
+            conn.execute(
+                text(
+                    f"SELECT source_date, carrier, flight, origin, arr_delay FROM {RAW_TABLE} "
+                    "WHERE source_group = :g AND source_date IN :days"
+                ).bindparams(bindparam("days", expanding=True)),
+                {"g": group, "days": days},
+            ).all(),
+            columns=[*KEY, "arr_delay"],
+        )
     outcomes["label"] = labels(outcomes["arr_delay"].astype("float64"))
     outcomes = outcomes.dropna(subset=["label"])
     for frame in (served, outcomes):
         frame["flight_date"] = frame["flight_date"].map(_as_date)
         frame["flight_number"] = frame["flight_number"].astype("int64")
-    return served.merge(outcomes[KEY + ["label"]], on=KEY, how="inner", validate="many_to_one")
+    return served.merge(outcomes[[*KEY, "label"]], on=KEY, how="inner", validate="many_to_one")
 
 
 def test_auroc_from_registry(settings: PipelineSettings) -> Callable[[str, str], float | None]:
@@ -137,13 +152,21 @@ def measure_live_quality(
     ):
         y = part["label"].to_numpy(dtype="int64")
         p = part["probability"].to_numpy(dtype="float64")
-        rows.append({"day": day, "model_name": name, "model_version": version,
-                     **metrics(y, p, part["prediction"].to_numpy()),
-                     "test_auroc": test_auroc(name, version), "computed_at": now})
+        rows.append(
+            {
+                "day": day,
+                "model_name": name,
+                "model_version": version,
+                **metrics(y, p, part["prediction"].to_numpy()),
+                "test_auroc": test_auroc(name, version),
+                "computed_at": now,
+            }
+        )
     with engine.begin() as conn:
         conn.execute(delete(model_quality).where(model_quality.c.day.in_(days)))
         if rows:
             conn.execute(model_quality.insert(), rows)
-    log.info("model_quality: %d rows over %d days (%s .. %s)", len(rows), len(days), days[0],
-             days[-1])
+    log.info(
+        "model_quality: %d rows over %d days (%s .. %s)", len(rows), len(days), days[0], days[-1]
+    )
     return {"days": [d.isoformat() for d in days], "rows": len(rows)}

@@ -27,18 +27,35 @@ def keyed_records(raw: pd.DataFrame) -> list[dict]:
     days = pd.to_datetime({"year": raw["year"], "month": raw["month"], "day": raw["day"]})
     records = []
     for record, day, carrier, number, origin in zip(
-        features.to_dict("records"), days.dt.date, raw["carrier"], raw["flight"], raw["origin"]
+        features.to_dict("records"),
+        days.dt.date,
+        raw["carrier"],
+        raw["flight"],
+        raw["origin"],
+        strict=False,
     ):
-        clean = {k: (None if isinstance(v, float) and math.isnan(v) else v)
-                 for k, v in record.items()}
+        clean = {
+            k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in record.items()
+        }
         clean[KEY_FIELD] = flight_key(day, carrier, int(number), origin)
         records.append(clean)
     return records
 
 
 # What keyed_records reads of a day's raw rows.
-REPLAY_COLUMNS = ["year", "month", "day", "sched_dep_time", "sched_arr_time", "carrier",
-                  "flight", "origin", "dest", "distance", *WEATHER_FEATURES]
+REPLAY_COLUMNS = [
+    "year",
+    "month",
+    "day",
+    "sched_dep_time",
+    "sched_arr_time",
+    "carrier",
+    "flight",
+    "origin",
+    "dest",
+    "distance",
+    *WEATHER_FEATURES,
+]
 
 
 @dataclass
@@ -64,8 +81,14 @@ def keyed_days(settings: PipelineSettings, start: date, end: date):
         source.close()
 
 
-def replay(settings: PipelineSettings, start: date, end: date, rate: float = 0.0,
-           batch: int = 100, on_day=None) -> ReplayReport:
+def replay(
+    settings: PipelineSettings,
+    start: date,
+    end: date,
+    rate: float = 0.0,
+    batch: int = 100,
+    on_day=None,
+) -> ReplayReport:
     """Sends the real flights of [start, end] with their keys to the API, day by day, in
     lists of `batch`; `rate` > 0 paces them to that many records a second, 0 sends as fast
     as the API answers."""
@@ -74,13 +97,12 @@ def replay(settings: PipelineSettings, start: date, end: date, rate: float = 0.0
     with httpx.Client(base_url=settings.inference_api_url, timeout=60) as api:
         for day, records in keyed_days(settings, start, end):
             for i in range(0, len(records), batch):
-                chunk = records[i:i + batch]
+                chunk = records[i : i + batch]
                 response = api.post("/predict/", json=chunk)
                 report.sent += len(chunk)
                 if response.status_code != 200:
                     report.failed += len(chunk)
-                    log.warning("replay %s: %s %s", day, response.status_code,
-                                response.text[:200])
+                    log.warning("replay %s: %s %s", day, response.status_code, response.text[:200])
                 if rate > 0:
                     ahead = report.sent / rate - (time.monotonic() - started)
                     if ahead > 0:

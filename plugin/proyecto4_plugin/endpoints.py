@@ -62,7 +62,9 @@ def mlflow_release_login(cluster: Cluster, release: str) -> tuple[str, str] | No
     data = cluster.get_json("get", "secret", secret_name).get("data") or {}
     if not (data.get("admin-username") and data.get("admin-password")):
         return None
-    return tuple(base64.b64decode(data[key]).decode() for key in ("admin-username", "admin-password"))
+    return tuple(
+        base64.b64decode(data[key]).decode() for key in ("admin-username", "admin-password")
+    )
 
 
 class Endpoints:
@@ -144,7 +146,9 @@ class Endpoints:
                 f"reloading the inference API needs its admin token: set {ADMIN_TOKEN_ENV} "
                 "(in the cluster: the Secret NOTES.txt names)"
             )
-        ref = parts.secret_env_ref(parts.find_objects(self.objects(), "Deployment", "api"), ADMIN_TOKEN_ENV)
+        ref = parts.secret_env_ref(
+            parts.find_objects(self.objects(), "Deployment", "api"), ADMIN_TOKEN_ENV
+        )
         if ref is None:
             raise PluginError(
                 f"the inference API Deployment of release {self.release()} reads no "

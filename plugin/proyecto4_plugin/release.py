@@ -113,7 +113,9 @@ def loadtest_job(objects: list[dict], release: str) -> dict:
     wanted = loadtest_job_labels(release).items()
     found = [o for o in objects if o.get("kind") == "ConfigMap" and wanted <= _labels(o).items()]
     if not found:
-        raise PluginError(f"release {release} has no Locust load-test Job (set locust.enabled=true)")
+        raise PluginError(
+            f"release {release} has no Locust load-test Job (set locust.enabled=true)"
+        )
     return json.loads(found[0]["data"]["job.json"])
 
 

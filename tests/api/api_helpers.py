@@ -57,7 +57,9 @@ def versions_of(trained_model, count: int, alias_on: str) -> Iterator[str]:
     client.create_registered_model(name)
     for _ in range(count):
         client.create_model_version(
-            name, source=source.source, run_id=source.run_id,
+            name,
+            source=source.source,
+            run_id=source.run_id,
             model_id=source.model_id or source.source.rsplit("/", 1)[-1],
         )
     client.set_registered_model_alias(name, "production", alias_on)

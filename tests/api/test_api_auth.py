@@ -15,8 +15,14 @@ WRONG = "wrong-0123456789abcdef0123"
 
 # (method, path) of every endpoint; a test checks the list against the OpenAPI document.
 ENDPOINTS = [
-    ("GET", "/health"), ("GET", "/ready"), ("GET", "/model"), ("GET", "/metrics"),
-    ("GET", "/openapi.json"), ("GET", "/docs"), ("POST", "/predict/"), ("POST", "/load_model/"),
+    ("GET", "/health"),
+    ("GET", "/ready"),
+    ("GET", "/model"),
+    ("GET", "/metrics"),
+    ("GET", "/openapi.json"),
+    ("GET", "/docs"),
+    ("POST", "/predict/"),
+    ("POST", "/load_model/"),
 ]
 OPEN = {path: (200, 200, 200) for _, path in ENDPOINTS}
 # Status for (no credential, wrong credential, right credential).
@@ -76,12 +82,16 @@ def test_each_endpoint_answers_each_credential_as_the_table_says(api_with, metho
     assert tuple(statuses) == EXPECTED[mode][path]
 
 
-@pytest.mark.parametrize("headers, status, reason", [
-    ({}, 401, "missing"),
-    ({"Authorization": "Basic YWRtaW46YWRtaW4="}, 401, "missing"),
-    (bearer(WRONG), 403, "wrong"),
-    (bearer(KEYS[0]), 403, "wrong"),
-], ids=["no header", "not bearer", "wrong token", "an API key"])
+@pytest.mark.parametrize(
+    "headers, status, reason",
+    [
+        ({}, 401, "missing"),
+        ({"Authorization": "Basic YWRtaW46YWRtaW4="}, 401, "missing"),
+        (bearer(WRONG), 403, "wrong"),
+        (bearer(KEYS[0]), 403, "wrong"),
+    ],
+    ids=["no header", "not bearer", "wrong token", "an API key"],
+)
 def test_a_refused_load_keeps_the_served_version_says_why_and_is_counted(
     api_with, headers, status, reason
 ):
@@ -121,8 +131,11 @@ def test_with_keys_on_each_key_predicts_and_others_are_refused(api_with, record)
     answers = {
         name: httpx.post(f"{url}/predict/", json=record, headers=headers)
         for name, headers in {
-            "first key": bearer(KEYS[0]), "second key": bearer(KEYS[1]),
-            "admin token": ADMIN, "none": {}, "wrong": bearer(WRONG),
+            "first key": bearer(KEYS[0]),
+            "second key": bearer(KEYS[1]),
+            "admin token": ADMIN,
+            "none": {},
+            "wrong": bearer(WRONG),
         }.items()
     }
 
@@ -134,7 +147,11 @@ def test_with_keys_on_each_key_predicts_and_others_are_refused(api_with, record)
         assert (refused, served) == (refused_before, served_before + 5)
         return
     assert statuses == {
-        "first key": 200, "second key": 200, "admin token": 403, "none": 401, "wrong": 403,
+        "first key": 200,
+        "second key": 200,
+        "admin token": 403,
+        "none": 401,
+        "wrong": 403,
     }
     assert answers["none"].json()["detail"] == (
         "/predict/ needs an API key: send 'Authorization: Bearer <API key>'"
@@ -150,7 +167,9 @@ def test_openapi_documents_the_schemes(api_with):
 
     schemes = document["components"]["securitySchemes"]
     assert schemes["AdminToken"] == {
-        "type": "http", "scheme": "bearer", "description": schemes["AdminToken"]["description"],
+        "type": "http",
+        "scheme": "bearer",
+        "description": schemes["AdminToken"]["description"],
     }
     assert document["paths"]["/load_model/"]["post"]["security"] == [{"AdminToken": []}]
     predict = document["paths"]["/predict/"]["post"]

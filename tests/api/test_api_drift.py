@@ -18,11 +18,16 @@ SPEC = FeatureSpec(
     features=[
         # np.histogram convention: fractions over non-null values, nulls in `missing`.
         NumericFeature(
-            name="distance", kind="number", min=0, max=300, nullable=True,
+            name="distance",
+            kind="number",
+            min=0,
+            max=300,
+            nullable=True,
             reference=Reference(edges=[0, 100, 200, 300], fractions=[0.5, 0.3, 0.2], missing=0.1),
         ),
         CategoricalFeature(
-            name="origin", categories=["EWR", "JFK", "LGA"],
+            name="origin",
+            categories=["EWR", "JFK", "LGA"],
             reference=Reference(fractions=[0.5, 0.25, 0.25]),
         ),
         NumericFeature(name="hour", kind="integer", min=0, max=23),  # no reference: no PSI

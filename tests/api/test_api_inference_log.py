@@ -32,7 +32,8 @@ def test_rows_equal_successful_predictions_after_a_burst(api, log_db, record):
     assert served == 15 * 4
     wait_until(
         lambda: metric(api, "inference_log_rows_written_total") == written_before + served,
-        60, f"{served} rows written",
+        60,
+        f"{served} rows written",
     )
     assert log_rows(log_db) - rows_before == served
 
@@ -100,20 +101,27 @@ class SteadyLoad:
 def test_db_outage_buffers_rows_and_writes_them_all_afterwards(
     trained_model, postgres_admin_url, record
 ):
-    with database(postgres_admin_url) as db_url, running_api(
-        api_env(trained_model, db_url)
-    ) as url:
+    with database(postgres_admin_url) as db_url, running_api(api_env(trained_model, db_url)) as url:
         with SteadyLoad(url, record) as load:
-            wait_until(lambda: metric(url, "inference_log_rows_written_total") >= 10, 60,
-                       "rows written before the outage")
+            wait_until(
+                lambda: metric(url, "inference_log_rows_written_total") >= 10,
+                60,
+                "rows written before the outage",
+            )
             with unavailable(postgres_admin_url, db_url):
-                wait_until(lambda: metric(url, "inference_log_rows_buffered") >= 30, 60,
-                           "rows piling up in the buffer")
+                wait_until(
+                    lambda: metric(url, "inference_log_rows_buffered") >= 30,
+                    60,
+                    "rows piling up in the buffer",
+                )
         served = load.statuses.get(200, 0)
 
         assert set(load.statuses) == {200}
-        wait_until(lambda: metric(url, "inference_log_rows_written_total") == served, 60,
-                   f"all {served} rows written after the outage")
+        wait_until(
+            lambda: metric(url, "inference_log_rows_written_total") == served,
+            60,
+            f"all {served} rows written after the outage",
+        )
         assert metric(url, "inference_log_rows_buffered") == 0.0
         assert metric(url, "inference_log_rows_dropped_total") == 0.0
         assert log_rows(db_url) == served
@@ -122,17 +130,21 @@ def test_db_outage_buffers_rows_and_writes_them_all_afterwards(
 def test_a_full_buffer_drops_rows_counts_them_and_keeps_serving(
     trained_model, postgres_admin_url, record
 ):
-    with database(postgres_admin_url) as db_url, running_api(
-        api_env(trained_model, db_url, log_buffer_rows=5, max_records=5)
-    ) as url:
+    with (
+        database(postgres_admin_url) as db_url,
+        running_api(api_env(trained_model, db_url, log_buffer_rows=5, max_records=5)) as url,
+    ):
         with unavailable(postgres_admin_url, db_url):
             statuses = [httpx.post(f"{url}/predict/", json=record).status_code for _ in range(8)]
 
             assert statuses == [200] * 8
             assert metric(url, "inference_log_rows_buffered") == 5.0
             assert metric(url, "inference_log_rows_dropped_total") == 3.0
-        wait_until(lambda: metric(url, "inference_log_rows_written_total") == 5.0, 60,
-                   "the 5 buffered rows written")
+        wait_until(
+            lambda: metric(url, "inference_log_rows_written_total") == 5.0,
+            60,
+            "the 5 buffered rows written",
+        )
         assert log_rows(db_url) == 5
 
 
@@ -152,12 +164,16 @@ def table_locked(db_url: str):
 @contextlib.contextmanager
 def api_with_one_logged_row(trained_model, admin_url: str, record: dict, **settings):
     """An API on a database of its own whose inference_log exists and holds one row."""
-    with database(admin_url) as db_url, running_api(
-        api_env(trained_model, db_url, **settings)
-    ) as url:
+    with (
+        database(admin_url) as db_url,
+        running_api(api_env(trained_model, db_url, **settings)) as url,
+    ):
         assert _serve(url, record) == 1
-        wait_until(lambda: metric(url, "inference_log_rows_written_total") == 1, 30,
-                   "the table created and the first row written")
+        wait_until(
+            lambda: metric(url, "inference_log_rows_written_total") == 1,
+            30,
+            "the table created and the first row written",
+        )
         yield url, db_url
 
 
@@ -165,15 +181,20 @@ def test_a_slow_db_makes_requests_wait_for_room_and_loses_nothing(
     trained_model, postgres_admin_url, record
 ):
     with api_with_one_logged_row(
-        trained_model, postgres_admin_url, record,
-        log_buffer_rows=20, max_records=20, log_max_wait_s=30,
+        trained_model,
+        postgres_admin_url,
+        record,
+        log_buffer_rows=20,
+        max_records=20,
+        log_max_wait_s=30,
     ) as (url, db_url):
         bodies = [[record] * 5] * 40
         with ThreadPoolExecutor(4) as pool:
             with table_locked(db_url):
                 answers = pool.map(lambda body: _serve(url, body), bodies)
-                wait_until(lambda: metric(url, "inference_log_rows_buffered") == 20, 30,
-                           "a full buffer")
+                wait_until(
+                    lambda: metric(url, "inference_log_rows_buffered") == 20, 30, "a full buffer"
+                )
                 # Requests now wait for room: none is answered while the table is locked.
                 answered = metric(url, "predict_requests_total", outcome="success")
                 threading.Event().wait(1.0)
@@ -181,8 +202,11 @@ def test_a_slow_db_makes_requests_wait_for_room_and_loses_nothing(
             served = 1 + sum(answers)
 
         assert served == 1 + 200
-        wait_until(lambda: metric(url, "inference_log_rows_written_total") == served, 60,
-                   f"all {served} rows written")
+        wait_until(
+            lambda: metric(url, "inference_log_rows_written_total") == served,
+            60,
+            f"all {served} rows written",
+        )
         assert metric(url, "inference_log_rows_dropped_total") == 0.0
         assert metric(url, "inference_log_wait_seconds_total") > 1.0
         assert log_rows(db_url) == served
@@ -192,8 +216,12 @@ def test_requests_wait_at_most_the_limit_then_drop_and_count(
     trained_model, postgres_admin_url, record
 ):
     with api_with_one_logged_row(
-        trained_model, postgres_admin_url, record,
-        log_buffer_rows=5, max_records=5, log_max_wait_s=0.3,
+        trained_model,
+        postgres_admin_url,
+        record,
+        log_buffer_rows=5,
+        max_records=5,
+        log_max_wait_s=0.3,
     ) as (url, db_url):
         with table_locked(db_url):
             statuses = [httpx.post(f"{url}/predict/", json=record).status_code for _ in range(8)]
@@ -201,6 +229,9 @@ def test_requests_wait_at_most_the_limit_then_drop_and_count(
             assert statuses == [200] * 8
             assert metric(url, "inference_log_rows_dropped_total") == 3.0
             assert metric(url, "inference_log_wait_seconds_total") >= 3 * 0.3
-        wait_until(lambda: metric(url, "inference_log_rows_written_total") == 6.0, 60,
-                   "the first row and the 5 buffered rows written")
+        wait_until(
+            lambda: metric(url, "inference_log_rows_written_total") == 6.0,
+            60,
+            "the first row and the 5 buffered rows written",
+        )
         assert log_rows(db_url) == 6

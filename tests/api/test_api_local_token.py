@@ -14,8 +14,11 @@ from servers import BIN, free_port
 def test_serve_api_generates_the_token_once_private_and_the_api_requires_it(
     trained_model, log_db, tmp_path
 ):
-    env = {**api_env(trained_model, log_db), "PROYECTO4_HOME": str(tmp_path),
-           "INFERENCE_API_ADMIN_TOKEN": ""}
+    env = {
+        **api_env(trained_model, log_db),
+        "PROYECTO4_HOME": str(tmp_path),
+        "INFERENCE_API_ADMIN_TOKEN": "",
+    }
     logs = []
     for start in range(2):
         port = free_port()

@@ -35,7 +35,8 @@ def test_metrics_count_requests_predictions_and_log_rows(api, record, trained_mo
     assert metric(api, "model_loaded") == 1.0
     wait_until(
         lambda: metric(api, "inference_log_rows_written_total") == written_before + 5,
-        30, "5 rows written to inference_log",
+        30,
+        "5 rows written to inference_log",
     )
     assert metric(api, "inference_log_rows_buffered") == 0.0
     assert metric(api, "inference_log_rows_dropped_total") == 0.0
@@ -49,7 +50,9 @@ def test_drift_is_reported_per_feature_with_a_reference(api, record, trained_mod
 
     referenced = {f.name: f.reference for f in trained_model.spec.features if f.reference}
     assert referenced
-    reported = dict(re.findall(r'^feature_drift_psi\{feature="([^"]+)"\} (\S+)$', text, re.MULTILINE))
+    reported = dict(
+        re.findall(r'^feature_drift_psi\{feature="([^"]+)"\} (\S+)$', text, re.MULTILINE)
+    )
     assert set(reported) == set(referenced)
     # Where no reference bin holds more than half the rows, one bin taking all of them
     # means PSI > 0.5 * ln 2; features constant in training (e.g. one month) stay near 0.

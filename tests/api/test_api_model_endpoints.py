@@ -88,7 +88,8 @@ def test_ready_is_503_while_no_model_could_load(trained_model, log_db, record):
     with uvicorn_app(FACTORY, env) as url:
         detail = wait_until(
             lambda: "not found" in (d := httpx.get(f"{url}/ready").json()["detail"]) and d,
-            60, "the first load to fail",
+            60,
+            "the first load to fail",
         )
 
         assert httpx.get(f"{url}/ready").status_code == 503
@@ -105,11 +106,17 @@ def test_before_the_first_model_ready_says_it_is_waiting_for_it(postgres_db, tmp
 
     registry = f"sqlite:///{tmp_path / 'mlflow.db'}"
     MlflowClient(registry).search_registered_models()  # migrated up front, once
-    env = {"MLFLOW_TRACKING_URI": registry, "DATA_DB_URL": postgres_db,
-           "INFERENCE_API_WATCH_INTERVAL_S": "0"}
+    env = {
+        "MLFLOW_TRACKING_URI": registry,
+        "DATA_DB_URL": postgres_db,
+        "INFERENCE_API_WATCH_INTERVAL_S": "0",
+    }
     with uvicorn_app(FACTORY, env) as url:
-        wait_until(lambda: "first load" not in httpx.get(f"{url}/ready").json()["detail"],
-                   60, "the first load to end")
+        wait_until(
+            lambda: "first load" not in httpx.get(f"{url}/ready").json()["detail"],
+            60,
+            "the first load to end",
+        )
         ready = httpx.get(f"{url}/ready")
         predict = httpx.post(f"{url}/predict/", json={"month": 1})
 
@@ -121,12 +128,16 @@ def test_before_the_first_model_ready_says_it_is_waiting_for_it(postgres_db, tmp
 
 
 def test_an_unreachable_mlflow_is_not_mistaken_for_a_fresh_platform(postgres_db):
-    env = {"MLFLOW_TRACKING_URI": "http://127.0.0.1:9", "DATA_DB_URL": postgres_db,
-           "INFERENCE_API_WATCH_INTERVAL_S": "0"}
+    env = {
+        "MLFLOW_TRACKING_URI": "http://127.0.0.1:9",
+        "DATA_DB_URL": postgres_db,
+        "INFERENCE_API_WATCH_INTERVAL_S": "0",
+    }
     with uvicorn_app(FACTORY, env) as url:
         detail = wait_until(
             lambda: "first load" not in (d := httpx.get(f"{url}/ready").json()["detail"]) and d,
-            120, "the first load to fail",
+            120,
+            "the first load to fail",
         )
 
     assert "MLflow unreachable" in detail

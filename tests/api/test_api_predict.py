@@ -47,7 +47,7 @@ def test_contributions_add_up_to_the_log_odds(api, record, trained_model):
     assert response.status_code == 200
     body = response.json()
     contributions = body["contributions"]
-    assert list(contributions) == trained_model.spec.names + ["bias"]
+    assert list(contributions) == [*trained_model.spec.names, "bias"]
     log_odds = sum(contributions.values())
     assert math.isclose(1 / (1 + math.exp(-log_odds)), body["probability"], rel_tol=1e-6)
 
@@ -60,4 +60,3 @@ def test_null_is_accepted_where_the_spec_allows_it(api, record, trained_model):
 
     assert response.status_code == 200
     assert 0.0 <= response.json()["probability"] <= 1.0
-

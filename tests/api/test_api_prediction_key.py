@@ -44,13 +44,17 @@ def test_a_flight_key_is_echoed_and_logged_but_not_a_feature(api, log_db, record
     assert response.json()["key"] == {"flight": FLIGHT, "request_id": "r-1"}
     assert response.json()["probability"] == _post(api, record).json()["probability"]
     assert "key" not in row.features
-    assert (row.request_id, row.flight_date, row.flight_carrier, row.flight_number,
-            row.flight_origin) == ("r-1", date(2013, 3, 2), "UA", 1545, "EWR")
+    assert (
+        row.request_id,
+        row.flight_date,
+        row.flight_carrier,
+        row.flight_number,
+        row.flight_origin,
+    ) == ("r-1", date(2013, 3, 2), "UA", 1545, "EWR")
 
 
 def test_keys_in_a_list_stay_with_their_records(api, log_db, record):
-    body = [{**record, "key": {"request_id": "a"}}, record,
-            {**record, "key": {"flight": FLIGHT}}]
+    body = [{**record, "key": {"request_id": "a"}}, record, {**record, "key": {"flight": FLIGHT}}]
 
     response = _served(api, body)
 
@@ -58,8 +62,11 @@ def test_keys_in_a_list_stay_with_their_records(api, log_db, record):
     items = response.json()["predictions"]
     assert [item.get("key") for item in items] == [{"request_id": "a"}, None, {"flight": FLIGHT}]
     rows = _last_rows(log_db, 3)
-    assert [(r.request_id, r.flight_number) for r in rows] == [("a", None), (None, None),
-                                                                (None, 1545)]
+    assert [(r.request_id, r.flight_number) for r in rows] == [
+        ("a", None),
+        (None, None),
+        (None, 1545),
+    ]
 
 
 def test_without_a_key_the_answer_and_the_row_are_as_before(api, log_db, record):
@@ -89,8 +96,10 @@ def test_without_a_key_the_answer_and_the_row_are_as_before(api, log_db, record)
         ({"flight": {**FLIGHT, "number": 0}}, "key.flight.number"),
         ({"flight": {**FLIGHT, "number": True}}, "key.flight.number"),
         ({"flight": {**FLIGHT, "origin": "ewr"}}, "key.flight.origin"),
-        ({"flight": {k: v for k, v in FLIGHT.items() if k != "origin"}},
-         "key.flight: missing field(s): origin"),
+        (
+            {"flight": {k: v for k, v in FLIGHT.items() if k != "origin"}},
+            "key.flight: missing field(s): origin",
+        ),
         ({"flight": {**FLIGHT, "tail": "N1"}}, "key.flight: unknown field(s): tail"),
     ],
 )
@@ -118,16 +127,25 @@ def test_upgrade_adds_the_key_columns_to_a_table_of_an_older_release(
     url = postgres_db if engine_url == "postgres" else f"sqlite:///{tmp_path / 'old.db'}"
     engine = sa.create_engine(url)
     old = sa.MetaData()
-    sa.Table(inference_log.name, old, *[c.copy() for c in inference_log.columns
-                                        if c.name not in ("request_id", "flight_date",
-                                                          "flight_carrier", "flight_number",
-                                                          "flight_origin")])
+    sa.Table(
+        inference_log.name,
+        old,
+        *[
+            c.copy()
+            for c in inference_log.columns
+            if c.name
+            not in ("request_id", "flight_date", "flight_carrier", "flight_number", "flight_origin")
+        ],
+    )
     old.create_all(engine)
     with engine.begin() as conn:
-        conn.execute(sa.text(
-            "INSERT INTO inference_log (created_at, features, prediction, probability, "
-            "model_name, model_version, latency_ms) VALUES "
-            "('2026-01-01T00:00:00+00:00', '{}', 1, 0.7, 'm', '1', 1.0)"))
+        conn.execute(
+            sa.text(
+                "INSERT INTO inference_log (created_at, features, prediction, probability, "
+                "model_name, model_version, latency_ms) VALUES "
+                "('2026-01-01T00:00:00+00:00', '{}', 1, 0.7, 'm', '1', 1.0)"
+            )
+        )
 
     for _ in range(2):  # and again: nothing left to add
         with engine.begin() as conn:
@@ -147,20 +165,28 @@ def test_replay_sends_a_days_flights_with_their_keys(api, log_db, data_source_ur
     from pipeline.replay import replay
     from pipeline.settings import PipelineSettings
 
-    settings = PipelineSettings(proyecto4_home=tmp_path, data_source_url=data_source_url,
-                                inference_api_url=api)
+    settings = PipelineSettings(
+        proyecto4_home=tmp_path, data_source_url=data_source_url, inference_api_url=api
+    )
     day = date(2013, 3, 9)
     written = metric(api, "inference_log_rows_written_total")
 
     report = replay(settings, day, day, rate=0, batch=20)
 
     assert (report.days, report.failed) == (1, 0)
-    wait_until(lambda: metric(api, "inference_log_rows_written_total") >= written + report.sent,
-               60, "the replayed rows")
+    wait_until(
+        lambda: metric(api, "inference_log_rows_written_total") >= written + report.sent,
+        60,
+        "the replayed rows",
+    )
     engine = sa.create_engine(log_db)
     with engine.connect() as conn:
-        keyed = conn.execute(sa.text(
-            "SELECT count(DISTINCT (flight_carrier, flight_number, flight_origin)) "
-            "FROM inference_log WHERE flight_date = :d"), {"d": day}).scalar_one()
+        keyed = conn.execute(
+            sa.text(
+                "SELECT count(DISTINCT (flight_carrier, flight_number, flight_origin)) "
+                "FROM inference_log WHERE flight_date = :d"
+            ),
+            {"d": day},
+        ).scalar_one()
     engine.dispose()
     assert keyed == report.sent > 500

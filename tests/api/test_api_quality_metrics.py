@@ -11,36 +11,65 @@ from servers import free_port, uvicorn_app
 
 
 def _quality_row(day: int, version: str, auroc: float | None, count: int) -> dict:
-    return {"day": date(2013, 3, day), "model_name": "flight-delay", "model_version": version,
-            "count": count, "delayed": count // 4, "auroc": auroc, "accuracy": 0.8,
-            "log_loss": 0.45, "calibration_error": 0.03, "test_auroc": 0.74,
-            "computed_at": datetime.now(UTC)}
+    return {
+        "day": date(2013, 3, day),
+        "model_name": "flight-delay",
+        "model_version": version,
+        "count": count,
+        "delayed": count // 4,
+        "auroc": auroc,
+        "accuracy": 0.8,
+        "log_loss": 0.45,
+        "calibration_error": 0.03,
+        "test_auroc": 0.74,
+        "computed_at": datetime.now(UTC),
+    }
 
 
 def _ledger_row(kind: str | None) -> dict:
-    return {"decided_at": datetime.now(UTC), "model_name": "flight-delay",
-            "candidate_version": "2", "metric": "test_auroc", "candidate_value": 0.7,
-            "promoted": True, "reason": "r", "trigger": "t" if kind else None,
-            "trigger_kind": kind}
+    return {
+        "decided_at": datetime.now(UTC),
+        "model_name": "flight-delay",
+        "candidate_version": "2",
+        "metric": "test_auroc",
+        "candidate_value": 0.7,
+        "promoted": True,
+        "reason": "r",
+        "trigger": "t" if kind else None,
+        "trigger_kind": kind,
+    }
 
 
 def test_metrics_report_the_newest_day_per_version_and_the_retrains(postgres_db, tmp_path):
     engine = sa.create_engine(postgres_db)
     metadata.create_all(engine, tables=[model_quality, promotion_ledger])
     with engine.begin() as conn:
-        conn.execute(model_quality.insert(), [
-            _quality_row(1, "1", 0.70, 900), _quality_row(2, "1", 0.61, 850),
-            _quality_row(2, "2", None, 3), _quality_row(1, "3", 0.99, 10)])
-        conn.execute(promotion_ledger.insert(), [
-            _ledger_row("quality_decayed"), _ledger_row("quality_decayed"),
-            _ledger_row("always"), _ledger_row(None)])
+        conn.execute(
+            model_quality.insert(),
+            [
+                _quality_row(1, "1", 0.70, 900),
+                _quality_row(2, "1", 0.61, 850),
+                _quality_row(2, "2", None, 3),
+                _quality_row(1, "3", 0.99, 10),
+            ],
+        )
+        conn.execute(
+            promotion_ledger.insert(),
+            [
+                _ledger_row("quality_decayed"),
+                _ledger_row("quality_decayed"),
+                _ledger_row("always"),
+                _ledger_row(None),
+            ],
+        )
     engine.dispose()
     env = {**api_env(_no_model(tmp_path), postgres_db, quality_refresh_s=0.2)}
 
     with uvicorn_app(FACTORY, env) as url:
         wait_until(lambda: metric(url, "model_live_auroc", model_version="1"), 30, "the gauges")
         values = {
-            (name, labels): metric(url, name, **dict([labels])) for name, labels in [
+            (name, labels): metric(url, name, **dict([labels]))
+            for name, labels in [
                 ("model_live_auroc", ("model_version", "1")),
                 ("model_live_labelled_predictions", ("model_version", "1")),
                 ("model_live_labelled_predictions", ("model_version", "2")),
@@ -48,7 +77,8 @@ def test_metrics_report_the_newest_day_per_version_and_the_retrains(postgres_db,
                 ("model_test_auroc", ("model_version", "1")),
                 ("model_retrains", ("kind", "quality_decayed")),
                 ("model_retrains", ("kind", "always")),
-            ]}
+            ]
+        }
         text = _metrics_text(url)
 
     assert values == {

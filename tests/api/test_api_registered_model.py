@@ -41,7 +41,9 @@ def records(trained_model) -> list[dict]:
     engine = create_engine(trained_model.data_db_url)
     names = trained_model.spec.names
     columns = ", ".join(names)
-    clean = pd.read_sql(text(f"SELECT {columns} FROM clean_data WHERE dataset = 'test' LIMIT 200"), engine)
+    clean = pd.read_sql(
+        text(f"SELECT {columns} FROM clean_data WHERE dataset = 'test' LIMIT 200"), engine
+    )
     engine.dispose()
     rows = json.loads(clean.to_json(orient="records"))
     spec = trained_model.spec
@@ -62,7 +64,7 @@ def unknown_category(trained_model, record: dict) -> tuple[dict, str]:
 def api_probabilities(api: str, records: list[dict]) -> list[float]:
     answers = []
     for start in range(0, len(records), 20):  # the test API's list limit
-        response = httpx.post(f"{api}/predict/", json=records[start:start + 20])
+        response = httpx.post(f"{api}/predict/", json=records[start : start + 20])
         assert response.status_code == 200, response.text
         answers += [p["probability"] for p in response.json()["predictions"]]
     return answers
@@ -85,7 +87,7 @@ def test_the_signature_is_the_raw_feature_schema(model_uri, trained_model):
 def test_the_registry_input_example_is_accepted_by_the_api(api, model_dir, trained_model):
     with open(f"{model_dir}/input_example.json") as fh:
         stored = json.load(fh)
-    examples = [dict(zip(stored["columns"], row)) for row in stored["data"]]
+    examples = [dict(zip(stored["columns"], row, strict=False)) for row in stored["data"]]
 
     listed = httpx.post(f"{api}/predict/", json=examples)
     single = httpx.post(f"{api}/predict/", json=examples[0])
@@ -102,12 +104,17 @@ def test_pyfunc_predict_equals_the_api(api, model_uri, records, trained_model):
     predicted = model.predict(pd.DataFrame(records))
 
     assert list(predicted.columns) == ["probability", "prediction", "category"]
-    assert predicted["probability"].tolist() == pytest.approx(api_probabilities(api, records), abs=TOLERANCE)
+    assert predicted["probability"].tolist() == pytest.approx(
+        api_probabilities(api, records), abs=TOLERANCE
+    )
     # One record at a time the API takes LightGBM's single-row path: the same answer.
-    for record, expected in zip(records[:5], predicted.to_dict("records")):
+    for record, expected in zip(records[:5], predicted.to_dict("records"), strict=False):
         served = httpx.post(f"{api}/predict/", json=record).json()
         assert served["probability"] == pytest.approx(expected["probability"], abs=TOLERANCE)
-        assert (served["prediction"], served["category"]) == (expected["prediction"], expected["category"])
+        assert (served["prediction"], served["category"]) == (
+            expected["prediction"],
+            expected["category"],
+        )
 
 
 def test_pyfunc_refuses_an_unknown_category_as_the_api_does(api, model_uri, records, trained_model):
@@ -124,23 +131,46 @@ def test_pyfunc_refuses_an_unknown_category_as_the_api_does(api, model_uri, reco
     assert refused.value.error_code == "INVALID_PARAMETER_VALUE"
 
 
-def test_mlflow_models_serve_answers_what_the_api_answers(api, model_uri, model_dir, records, trained_model):
+def test_mlflow_models_serve_answers_what_the_api_answers(
+    api, model_uri, model_dir, records, trained_model
+):
     port = free_port()
-    serve = [str(BIN / "mlflow"), "models", "serve", "-m", model_uri, "--env-manager", "local",
-             "-h", "127.0.0.1", "-p", str(port), "-w", "1"]
+    serve = [
+        str(BIN / "mlflow"),
+        "models",
+        "serve",
+        "-m",
+        model_uri,
+        "--env-manager",
+        "local",
+        "-h",
+        "127.0.0.1",
+        "-p",
+        str(port),
+        "-w",
+        "1",
+    ]
     url = f"http://127.0.0.1:{port}"
     bad, message = unknown_category(trained_model, records[0])
     with open(f"{model_dir}/serving_input_example.json", "rb") as fh:
         serving_example = fh.read()
-    with running(serve, f"{url}/ping", {"MLFLOW_TRACKING_URI": trained_model.tracking_uri}, timeout=300):
+    with running(
+        serve, f"{url}/ping", {"MLFLOW_TRACKING_URI": trained_model.tracking_uri}, timeout=300
+    ):
         answer = httpx.post(f"{url}/invocations", json={"dataframe_records": records}, timeout=60)
         refused = httpx.post(f"{url}/invocations", json={"dataframe_records": [bad]}, timeout=60)
-        example = httpx.post(f"{url}/invocations", content=serving_example,
-                             headers={"content-type": "application/json"}, timeout=60)
+        example = httpx.post(
+            f"{url}/invocations",
+            content=serving_example,
+            headers={"content-type": "application/json"},
+            timeout=60,
+        )
 
     assert answer.status_code == 200, answer.text
     served = answer.json()["predictions"]
-    assert [p["probability"] for p in served] == pytest.approx(api_probabilities(api, records), abs=TOLERANCE)
+    assert [p["probability"] for p in served] == pytest.approx(
+        api_probabilities(api, records), abs=TOLERANCE
+    )
     assert {p["category"] for p in served} <= set(trained_model.spec.classes.values())
     assert refused.status_code == 400
     assert refused.json()["error_code"] == "INVALID_PARAMETER_VALUE"
@@ -160,8 +190,14 @@ import proyecto4_common
 print(json.dumps({{"package": proyecto4_common.__file__,
                   "probability": model.predict(pd.DataFrame({records[:3]!r}))["probability"].tolist()}}))
 """
-    ran = subprocess.run([sys.executable, "-c", script], check=False, capture_output=True, text=True,
-                         cwd=model_dir, timeout=300)
+    ran = subprocess.run(
+        [sys.executable, "-c", script],
+        check=False,
+        capture_output=True,
+        text=True,
+        cwd=model_dir,
+        timeout=300,
+    )
 
     assert ran.returncode == 0, ran.stderr[-3000:]
     loaded = json.loads(ran.stdout.strip().splitlines()[-1])

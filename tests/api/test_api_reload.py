@@ -68,7 +68,9 @@ def test_alias_move_and_explicit_load_swap_without_a_failed_request(
         )
         wait_until(lambda: clients.all_on("2"), 60, "the watcher to swap in version 2")
 
-        response = httpx.post(f"{url}/load_model/", json={"version": "1"}, headers=ADMIN, timeout=60)
+        response = httpx.post(
+            f"{url}/load_model/", json={"version": "1"}, headers=ADMIN, timeout=60
+        )
 
         assert response.status_code == 200
         assert response.json()["model_version"] == "1"

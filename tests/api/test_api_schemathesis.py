@@ -31,12 +31,33 @@ def test_schemathesis_finds_no_failure(trained_model, log_db, tmp_path):
 
 def _schemathesis(url: str, tmp_path: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [str(SCHEMATHESIS), "run", f"{url}/openapi.json", "--checks", "all",
-         "--max-examples", "25", "--workers", "1", "--seed", "1",
-         "--generation-database", "none", "--no-color",
-         # The admin token, so generated loads get past the auth check into validation;
-         # schemathesis' ignored_auth check also sends requests without it.
-         "--header", f"Authorization: Bearer {ADMIN_TOKEN}",
-         "--report", "junit", "--report-dir", str(tmp_path)],
-        check=False, capture_output=True, text=True, timeout=900, cwd=tmp_path,
+        [
+            str(SCHEMATHESIS),
+            "run",
+            f"{url}/openapi.json",
+            "--checks",
+            "all",
+            "--max-examples",
+            "25",
+            "--workers",
+            "1",
+            "--seed",
+            "1",
+            "--generation-database",
+            "none",
+            "--no-color",
+            # The admin token, so generated loads get past the auth check into validation;
+            # schemathesis' ignored_auth check also sends requests without it.
+            "--header",
+            f"Authorization: Bearer {ADMIN_TOKEN}",
+            "--report",
+            "junit",
+            "--report-dir",
+            str(tmp_path),
+        ],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        cwd=tmp_path,
     )

@@ -271,7 +271,9 @@ def container_env(objects: list[dict], container: dict) -> dict[str, tuple[str, 
         if not found:
             return None
         if kind == "Secret":
-            return {k: base64.b64decode(v).decode() for k, v in (found[0].get("data") or {}).items()}
+            return {
+                k: base64.b64decode(v).decode() for k, v in (found[0].get("data") or {}).items()
+            }
         return found[0].get("data") or {}
 
     env: dict[str, tuple[str, str | None]] = {}

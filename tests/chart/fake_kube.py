@@ -14,13 +14,19 @@ from pathlib import Path
 
 # group/version -> (kind, plural, namespaced) of what the chart can render.
 RESOURCES = {
-    "v1": [("ConfigMap", "configmaps", True), ("Secret", "secrets", True),
-           ("Service", "services", True), ("ServiceAccount", "serviceaccounts", True),
-           ("Pod", "pods", True)],
+    "v1": [
+        ("ConfigMap", "configmaps", True),
+        ("Secret", "secrets", True),
+        ("Service", "services", True),
+        ("ServiceAccount", "serviceaccounts", True),
+        ("Pod", "pods", True),
+    ],
     "apps/v1": [("Deployment", "deployments", True)],
     "batch/v1": [("Job", "jobs", True), ("CronJob", "cronjobs", True)],
-    "networking.k8s.io/v1": [("NetworkPolicy", "networkpolicies", True),
-                             ("Ingress", "ingresses", True)],
+    "networking.k8s.io/v1": [
+        ("NetworkPolicy", "networkpolicies", True),
+        ("Ingress", "ingresses", True),
+    ],
     "policy/v1": [("PodDisruptionBudget", "poddisruptionbudgets", True)],
     "autoscaling/v2": [("HorizontalPodAutoscaler", "horizontalpodautoscalers", True)],
 }
@@ -33,18 +39,34 @@ def _discovery(path: str) -> dict | None:
         return {"kind": "APIVersions", "versions": ["v1"]}
     if path == "/apis":
         groups = {gv.split("/")[0]: gv for gv in RESOURCES if "/" in gv}
-        return {"kind": "APIGroupList", "apiVersion": "v1", "groups": [
-            {"name": g, "versions": [{"groupVersion": gv, "version": gv.split("/")[1]}],
-             "preferredVersion": {"groupVersion": gv, "version": gv.split("/")[1]}}
-            for g, gv in groups.items()
-        ]}
+        return {
+            "kind": "APIGroupList",
+            "apiVersion": "v1",
+            "groups": [
+                {
+                    "name": g,
+                    "versions": [{"groupVersion": gv, "version": gv.split("/")[1]}],
+                    "preferredVersion": {"groupVersion": gv, "version": gv.split("/")[1]},
+                }
+                for g, gv in groups.items()
+            ],
+        }
     for gv, kinds in RESOURCES.items():
         if path == ("/api/v1" if gv == "v1" else f"/apis/{gv}"):
-            return {"kind": "APIResourceList", "groupVersion": gv, "resources": [
-                {"name": plural, "singularName": kind.lower(), "namespaced": namespaced,
-                 "kind": kind, "verbs": ["get", "list", "create"]}
-                for kind, plural, namespaced in kinds
-            ]}
+            return {
+                "kind": "APIResourceList",
+                "groupVersion": gv,
+                "resources": [
+                    {
+                        "name": plural,
+                        "singularName": kind.lower(),
+                        "namespaced": namespaced,
+                        "kind": kind,
+                        "verbs": ["get", "list", "create"],
+                    }
+                    for kind, plural, namespaced in kinds
+                ],
+            }
     return None
 
 
@@ -63,20 +85,32 @@ def fake_cluster(
             path = self.path.split("?", 1)[0]
             body = _discovery(path)
             prefix = f"/api/v1/namespaces/{namespace}/secrets/"
-            if body is None and path.startswith(prefix) and path[len(prefix):] in secrets:
-                name = path[len(prefix):]
-                body = {"apiVersion": "v1", "kind": "Secret",
-                        "metadata": {
-                            "name": name, "namespace": namespace,
-                            "labels": {"app.kubernetes.io/managed-by": "Helm"},
-                            "annotations": {"meta.helm.sh/release-name": release,
-                                            "meta.helm.sh/release-namespace": namespace},
+            if body is None and path.startswith(prefix) and path[len(prefix) :] in secrets:
+                name = path[len(prefix) :]
+                body = {
+                    "apiVersion": "v1",
+                    "kind": "Secret",
+                    "metadata": {
+                        "name": name,
+                        "namespace": namespace,
+                        "labels": {"app.kubernetes.io/managed-by": "Helm"},
+                        "annotations": {
+                            "meta.helm.sh/release-name": release,
+                            "meta.helm.sh/release-namespace": namespace,
                         },
-                        "data": {k: base64.b64encode(v.encode()).decode()
-                                 for k, v in secrets[name].items()}}
+                    },
+                    "data": {
+                        k: base64.b64encode(v.encode()).decode() for k, v in secrets[name].items()
+                    },
+                }
             status = 200 if body is not None else 404
-            body = body or {"kind": "Status", "apiVersion": "v1", "status": "Failure",
-                            "reason": "NotFound", "code": 404}
+            body = body or {
+                "kind": "Status",
+                "apiVersion": "v1",
+                "status": "Failure",
+                "reason": "NotFound",
+                "code": 404,
+            }
             data = json.dumps(body).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
@@ -87,13 +121,28 @@ def fake_cluster(
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     kubeconfig = tmp_path / "kubeconfig"
-    kubeconfig.write_text(json.dumps({
-        "apiVersion": "v1", "kind": "Config", "current-context": "fake",
-        "clusters": [{"name": "fake", "cluster": {"server": f"http://127.0.0.1:{server.server_port}"}}],
-        "users": [{"name": "fake", "user": {"token": "fake"}}],
-        "contexts": [{"name": "fake", "context": {"cluster": "fake", "user": "fake",
-                                                  "namespace": namespace}}],
-    }))
+    kubeconfig.write_text(
+        json.dumps(
+            {
+                "apiVersion": "v1",
+                "kind": "Config",
+                "current-context": "fake",
+                "clusters": [
+                    {
+                        "name": "fake",
+                        "cluster": {"server": f"http://127.0.0.1:{server.server_port}"},
+                    }
+                ],
+                "users": [{"name": "fake", "user": {"token": "fake"}}],
+                "contexts": [
+                    {
+                        "name": "fake",
+                        "context": {"cluster": "fake", "user": "fake", "namespace": namespace},
+                    }
+                ],
+            }
+        )
+    )
     try:
         yield kubeconfig
     finally:

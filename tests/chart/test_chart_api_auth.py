@@ -28,8 +28,15 @@ UI = f"{RELEASE}-streamlit"
 # Only the API and the UI: a render against the fake cluster maps every kind it renders.
 ONLY_OURS = {
     name: {"enabled": False}
-    for name in ("postgresql", "mysql", "minio", "airflow", "kube-prometheus-stack", "mlflow",
-                 "data-source")
+    for name in (
+        "postgresql",
+        "mysql",
+        "minio",
+        "airflow",
+        "kube-prometheus-stack",
+        "mlflow",
+        "data-source",
+    )
 }
 
 
@@ -54,18 +61,38 @@ def test_the_admin_token_is_generated_kept_on_uninstall_and_read_by_the_api():
     assert API_KEYS_ENV not in env_of(objects, API)
 
 
-@pytest.mark.parametrize("values, api_env, ui_env", [
-    ({}, {ADMIN_TOKEN_ENV: f"Secret/{SECRET}"}, {}),
-    ({"streamlit": {"loadModel": {"enabled": True}}},
-     {ADMIN_TOKEN_ENV: f"Secret/{SECRET}"}, {ADMIN_TOKEN_ENV: f"Secret/{SECRET}"}),
-    ({"inference-api": {"apiKeys": {"existingSecret": "my-keys"}},
-      "streamlit": {"apiKey": {"existingSecret": "ui-key"}}},
-     {ADMIN_TOKEN_ENV: f"Secret/{SECRET}", API_KEYS_ENV: "Secret/my-keys"},
-     {API_KEY_ENV: "Secret/ui-key"}),
-    ({"inference-api": {"adminToken": {"secretName": "mine", "secretKey": "t", "generate": False}},
-      "streamlit": {"loadModel": {"enabled": True, "secretName": "mine", "secretKey": "t"}}},
-     {ADMIN_TOKEN_ENV: "Secret/mine"}, {ADMIN_TOKEN_ENV: "Secret/mine"}),
-], ids=["default", "UI load button", "API keys", "your own Secret"])
+@pytest.mark.parametrize(
+    "values, api_env, ui_env",
+    [
+        ({}, {ADMIN_TOKEN_ENV: f"Secret/{SECRET}"}, {}),
+        (
+            {"streamlit": {"loadModel": {"enabled": True}}},
+            {ADMIN_TOKEN_ENV: f"Secret/{SECRET}"},
+            {ADMIN_TOKEN_ENV: f"Secret/{SECRET}"},
+        ),
+        (
+            {
+                "inference-api": {"apiKeys": {"existingSecret": "my-keys"}},
+                "streamlit": {"apiKey": {"existingSecret": "ui-key"}},
+            },
+            {ADMIN_TOKEN_ENV: f"Secret/{SECRET}", API_KEYS_ENV: "Secret/my-keys"},
+            {API_KEY_ENV: "Secret/ui-key"},
+        ),
+        (
+            {
+                "inference-api": {
+                    "adminToken": {"secretName": "mine", "secretKey": "t", "generate": False}
+                },
+                "streamlit": {
+                    "loadModel": {"enabled": True, "secretName": "mine", "secretKey": "t"}
+                },
+            },
+            {ADMIN_TOKEN_ENV: "Secret/mine"},
+            {ADMIN_TOKEN_ENV: "Secret/mine"},
+        ),
+    ],
+    ids=["default", "UI load button", "API keys", "your own Secret"],
+)
 def test_each_pod_reads_the_credentials_it_needs_from_secrets(values, api_env, ui_env):
     objects = render_chart(values)
     credentials = (ADMIN_TOKEN_ENV, API_KEYS_ENV, API_KEY_ENV)
@@ -80,13 +107,18 @@ def test_each_pod_reads_the_credentials_it_needs_from_secrets(values, api_env, u
 
 
 def test_your_own_secret_is_not_generated():
-    objects = render_chart({"inference-api": {"adminToken": {"secretName": "mine", "generate": False}}})
+    objects = render_chart(
+        {"inference-api": {"adminToken": {"secretName": "mine", "generate": False}}}
+    )
 
-    assert [o for o in objects if o["kind"] == "Secret" and o["metadata"]["name"] in (SECRET, "mine")] == []
+    assert [
+        o for o in objects if o["kind"] == "Secret" and o["metadata"]["name"] in (SECRET, "mine")
+    ] == []
 
 
-@pytest.mark.parametrize("layer", [(), ("values/dev.yaml",), ("values/prod.yaml",)],
-                         ids=["base", "dev", "prod"])
+@pytest.mark.parametrize(
+    "layer", [(), ("values/dev.yaml",), ("values/prod.yaml",)], ids=["base", "dev", "prod"]
+)
 def test_no_token_in_any_configmap_or_values_file(layer):
     values = {"streamlit": {"loadModel": {"enabled": True}}}
     rendered = render_with_sources(values, value_files=layer)
@@ -95,8 +127,11 @@ def test_no_token_in_any_configmap_or_values_file(layer):
     for _, obj in rendered:
         if obj["kind"] != "Secret":
             assert token not in json.dumps(obj), f"{obj['kind']}/{obj['metadata']['name']}"
-    for path in [ROOT / "values.yaml", *ROOT.joinpath("values").glob("*.yaml"),
-                 *ROOT.joinpath("chart").glob("*/values.yaml")]:
+    for path in [
+        ROOT / "values.yaml",
+        *ROOT.joinpath("values").glob("*.yaml"),
+        *ROOT.joinpath("chart").glob("*/values.yaml"),
+    ]:
         assert _credential_values(yaml.safe_load(path.read_text())) == [], path
 
 
@@ -113,7 +148,9 @@ def _credential_values(node, path=()) -> list[tuple]:
             here = (*path, key)
             if key in (ADMIN_TOKEN_ENV, API_KEYS_ENV, API_KEY_ENV):
                 found.append(here)
-            elif key in ("adminToken", "apiKeys", "loadModel", "apiKey") and isinstance(value, dict):
+            elif key in ("adminToken", "apiKeys", "loadModel", "apiKey") and isinstance(
+                value, dict
+            ):
                 found += [(*here, k) for k in value if k not in REFERENCE_KEYS]
             found += _credential_values(value, here)
     elif isinstance(node, list):
@@ -125,13 +162,22 @@ def _credential_values(node, path=()) -> list[tuple]:
 def test_notes_say_how_to_read_the_token_from_the_rendered_secret():
     if helm("version", "--short").stdout.startswith("v3."):
         pytest.skip("Helm 3's install --dry-run=client asks a cluster for its version")
-    result = helm("install", RELEASE, str(prepared_chart()), "--namespace", NAMESPACE,
-                  "--dry-run=client", "--set", "inference-api.apiKeys.existingSecret=my-keys")
+    result = helm(
+        "install",
+        RELEASE,
+        str(prepared_chart()),
+        "--namespace",
+        NAMESPACE,
+        "--dry-run=client",
+        "--set",
+        "inference-api.apiKeys.existingSecret=my-keys",
+    )
     manifest, _, notes = result.stdout.partition("NOTES:")
 
     assert result.returncode == 0, result.stderr
-    assert (f"kubectl -n {NAMESPACE} get secret {SECRET} -o jsonpath='{{.data.token}}' "
-            "| base64 -d") in notes
+    assert (
+        f"kubectl -n {NAMESPACE} get secret {SECRET} -o jsonpath='{{.data.token}}' | base64 -d"
+    ) in notes
     assert "requires an API key from Secret my-keys (key api-keys)" in notes
     assert f"name: {SECRET}\n" in manifest
 
@@ -141,9 +187,19 @@ def _render_against(cluster_secrets: dict, tmp_path, monkeypatch) -> list[dict]:
         monkeypatch.setenv("KUBECONFIG", str(kubeconfig))
         overrides = tmp_path / "values.json"
         overrides.write_text(json.dumps(ONLY_OURS))
-        result = helm("template", RELEASE, str(prepared_chart()), "--namespace", NAMESPACE,
-                      "-f", str(overrides), "--dry-run=server", "--disable-openapi-validation",
-                      "--show-only", "templates/secret-generated.yaml")
+        result = helm(
+            "template",
+            RELEASE,
+            str(prepared_chart()),
+            "--namespace",
+            NAMESPACE,
+            "-f",
+            str(overrides),
+            "--dry-run=server",
+            "--disable-openapi-validation",
+            "--show-only",
+            "templates/secret-generated.yaml",
+        )
     assert result.returncode == 0, result.stderr
     return [o for o in yaml.safe_load_all(result.stdout) if o]
 

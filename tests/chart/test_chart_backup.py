@@ -106,7 +106,11 @@ def test_steps_are_the_plugins_in_their_images_with_secure_defaults(layer):
         assert context["runAsNonRoot"] is True and context["privileged"] is False
         assert context["capabilities"] == {"drop": ["ALL"]}
         assert set(container["resources"]) == {"requests", "limits"}
-        assert {m["mountPath"] for m in container["volumeMounts"]} == {"/backup", "/tmp", "/scripts"}
+        assert {m["mountPath"] for m in container["volumeMounts"]} == {
+            "/backup",
+            "/tmp",
+            "/scripts",
+        }
     assert spec["automountServiceAccountToken"] is False
     assert spec["securityContext"]["runAsNonRoot"] is True
     assert spec["securityContext"]["runAsUser"] >= 10000

@@ -25,7 +25,9 @@ def first_run_objects(values: dict | None = None, files: tuple = ()) -> list[tup
     return sorted(
         (o["kind"], o["metadata"]["name"])
         for s, o in render_with_sources(values=values, value_files=files)
-        if s.startswith(("proyecto4/templates/job-first-run", "proyecto4/templates/networkpolicy-first-run"))
+        if s.startswith(
+            ("proyecto4/templates/job-first-run", "proyecto4/templates/networkpolicy-first-run")
+        )
     )
 
 
@@ -82,30 +84,64 @@ def test_the_admin_user_the_job_logs_in_with_is_the_one_airflow_creates():
 def test_the_job_may_reach_only_dns_and_airflows_api_server():
     policy = find(render_chart(show_only=FIRST_RUN[1]), "NetworkPolicy", "proyecto4-first-run")
 
-    assert policy["spec"]["podSelector"]["matchLabels"]["app.kubernetes.io/component"] == "first-run"
+    assert (
+        policy["spec"]["podSelector"]["matchLabels"]["app.kubernetes.io/component"] == "first-run"
+    )
     assert "ingress" not in policy["spec"]
     assert policy["spec"]["egress"][1] == {
-        "to": [{"podSelector": {"matchLabels": {
-            "tier": "airflow", "component": "api-server", "release": "proyecto4",
-        }}}],
+        "to": [
+            {
+                "podSelector": {
+                    "matchLabels": {
+                        "tier": "airflow",
+                        "component": "api-server",
+                        "release": "proyecto4",
+                    }
+                }
+            }
+        ],
         "ports": [{"port": 8080, "protocol": "TCP"}],
     }
 
 
-RETRAIN_DEFAULTS = {"PIPELINE_RETRAIN_POLICY": "always", "PIPELINE_QUALITY_WINDOW_DAYS": "3",
-                    "PIPELINE_QUALITY_MIN_COUNT": "500", "PIPELINE_QUALITY_AUROC_MARGIN": "0.05"}
+RETRAIN_DEFAULTS = {
+    "PIPELINE_RETRAIN_POLICY": "always",
+    "PIPELINE_QUALITY_WINDOW_DAYS": "3",
+    "PIPELINE_QUALITY_MIN_COUNT": "500",
+    "PIPELINE_QUALITY_AUROC_MARGIN": "0.05",
+}
 
 
 @pytest.mark.parametrize(
     ("pipeline", "expected"),
     [
         ({}, {"PIPELINE_SCHEDULE": "@daily", "PIPELINE_DAYS_PER_RUN": "7", **RETRAIN_DEFAULTS}),
-        ({"schedule": "0 3 * * *", "daysPerRun": 1}, {"PIPELINE_SCHEDULE": "0 3 * * *", "PIPELINE_DAYS_PER_RUN": "1", **RETRAIN_DEFAULTS}),
-        ({"schedule": ""}, {"PIPELINE_SCHEDULE": "", "PIPELINE_DAYS_PER_RUN": "7", **RETRAIN_DEFAULTS}),
-        ({"retrain": {"policy": "on_decay", "windowDays": 7, "minLabelledPredictions": 2000,
-                      "aurocMargin": 0.02}},
-         {"PIPELINE_SCHEDULE": "@daily", "PIPELINE_DAYS_PER_RUN": "7", "PIPELINE_RETRAIN_POLICY": "on_decay",
-          "PIPELINE_QUALITY_WINDOW_DAYS": "7", "PIPELINE_QUALITY_MIN_COUNT": "2000", "PIPELINE_QUALITY_AUROC_MARGIN": "0.02"}),
+        (
+            {"schedule": "0 3 * * *", "daysPerRun": 1},
+            {"PIPELINE_SCHEDULE": "0 3 * * *", "PIPELINE_DAYS_PER_RUN": "1", **RETRAIN_DEFAULTS},
+        ),
+        (
+            {"schedule": ""},
+            {"PIPELINE_SCHEDULE": "", "PIPELINE_DAYS_PER_RUN": "7", **RETRAIN_DEFAULTS},
+        ),
+        (
+            {
+                "retrain": {
+                    "policy": "on_decay",
+                    "windowDays": 7,
+                    "minLabelledPredictions": 2000,
+                    "aurocMargin": 0.02,
+                }
+            },
+            {
+                "PIPELINE_SCHEDULE": "@daily",
+                "PIPELINE_DAYS_PER_RUN": "7",
+                "PIPELINE_RETRAIN_POLICY": "on_decay",
+                "PIPELINE_QUALITY_WINDOW_DAYS": "7",
+                "PIPELINE_QUALITY_MIN_COUNT": "2000",
+                "PIPELINE_QUALITY_AUROC_MARGIN": "0.02",
+            },
+        ),
     ],
     ids=["defaults", "nightly-one-day", "triggered-only", "retrain-on-decay"],
 )
@@ -120,9 +156,13 @@ def test_the_settings_configmap_is_named_in_airflows_extra_env_from():
     """The Airflow chart templates extraEnvFrom with its own context: .Release.Name agrees."""
     values = yaml.safe_load((ROOT / "values.yaml").read_text())["airflow"]
     # The list without its template directives (the remote-logging entries are conditional).
-    unconditional = "\n".join(line for line in values["extraEnvFrom"].splitlines() if "{{-" not in line)
+    unconditional = "\n".join(
+        line for line in values["extraEnvFrom"].splitlines() if "{{-" not in line
+    )
 
-    assert {"configMapRef": {"name": "{{ .Release.Name }}-pipeline"}} in yaml.safe_load(unconditional)
+    assert {"configMapRef": {"name": "{{ .Release.Name }}-pipeline"}} in yaml.safe_load(
+        unconditional
+    )
 
 
 # ----- with the real Airflow chart -----------------------------------------------------
@@ -140,7 +180,9 @@ def test_every_airflow_component_reads_the_pipeline_settings(layer_name):
         find(objects, "ConfigMap", "proyecto4-config")["data"]["pod_template_file.yaml"]
     )
     readers = {
-        name: find(objects, "Deployment", f"proyecto4-{name}")["spec"]["template"]["spec"]["containers"][0]
+        name: find(objects, "Deployment", f"proyecto4-{name}")["spec"]["template"]["spec"][
+            "containers"
+        ][0]
         for name in ("dag-processor", "scheduler", "api-server")
     }
     readers["task pods"] = pod_template["spec"]["containers"][0]

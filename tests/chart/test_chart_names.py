@@ -132,7 +132,10 @@ def test_a_component_env_still_points_one_address_elsewhere():
     api = find(objects, "Deployment", "proyecto4-inference-api")
     env = container_env(objects, api["spec"]["template"]["spec"]["containers"][0])
 
-    assert env["MLFLOW_TRACKING_URI"] == ("ConfigMap/proyecto4-inference-api", "http://mlflow.example:5000")
+    assert env["MLFLOW_TRACKING_URI"] == (
+        "ConfigMap/proyecto4-inference-api",
+        "http://mlflow.example:5000",
+    )
 
 
 def referenced_secrets(objects: list[dict]) -> set[str]:
@@ -154,9 +157,18 @@ def referenced_secrets(objects: list[dict]) -> set[str]:
 
 
 SECRET_VALUES = {
-    "dataDatabase": ({"global": {"platform": {"dataDatabase": {"secretName": "my-data"}}}}, "my-data"),
-    "airflowAdmin": ({"global": {"platform": {"airflowAdmin": {"secretName": "my-admin"}}}}, "my-admin"),
-    "mlflowDatabase": ({"global": {"platform": {"mlflowDatabase": {"secretName": "my-mlflow"}}}}, "my-mlflow"),
+    "dataDatabase": (
+        {"global": {"platform": {"dataDatabase": {"secretName": "my-data"}}}},
+        "my-data",
+    ),
+    "airflowAdmin": (
+        {"global": {"platform": {"airflowAdmin": {"secretName": "my-admin"}}}},
+        "my-admin",
+    ),
+    "mlflowDatabase": (
+        {"global": {"platform": {"mlflowDatabase": {"secretName": "my-mlflow"}}}},
+        "my-mlflow",
+    ),
     "objectStore": ({"global": {"platform": {"objectStore": {"secretName": "my-s3"}}}}, "my-s3"),
     "postgresql": ({"postgresql": {"auth": {"existingSecret": "my-pg"}}}, "my-pg"),
     "mysql": ({"mysql": {"auth": {"existingSecret": "my-mysql"}}}, "my-mysql"),
@@ -220,7 +232,9 @@ def test_two_releases_in_one_namespace_share_only_the_documented_literal_secret_
 
 def test_nothing_renders_the_unread_airflow_data_connection():
     for layer in ((), ("values/dev.yaml",), ("values/prod.yaml",)):
-        assert "AIRFLOW_CONN_PROYECTO4_DATA" not in yaml.safe_dump_all(render_chart(value_files=layer))
+        assert "AIRFLOW_CONN_PROYECTO4_DATA" not in yaml.safe_dump_all(
+            render_chart(value_files=layer)
+        )
 
 
 @pytest.mark.parametrize(

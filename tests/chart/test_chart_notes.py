@@ -17,9 +17,19 @@ pytestmark = pytest.mark.skipif(
 def install_dry_run(release: str) -> tuple[str, list[str]]:
     """NOTES and the manifest of `helm install --dry-run=client` (what the user would see)."""
     if helm("version", "--short").stdout.startswith("v3."):
-        pytest.skip("Helm 3's install --dry-run=client asks a cluster for its version; Helm 4 renders offline")
-    result = helm("install", release, str(prepared_chart()), "--namespace", NAMESPACE,
-                  "--dry-run=client", "--set", "locust.enabled=true")
+        pytest.skip(
+            "Helm 3's install --dry-run=client asks a cluster for its version; Helm 4 renders offline"
+        )
+    result = helm(
+        "install",
+        release,
+        str(prepared_chart()),
+        "--namespace",
+        NAMESPACE,
+        "--dry-run=client",
+        "--set",
+        "locust.enabled=true",
+    )
     assert result.returncode == 0, result.stderr
     manifest, _, notes = result.stdout.partition("NOTES:")
     return notes, manifest.split("\n---\n")
@@ -30,12 +40,15 @@ def rendered_names(documents: list[str], kind: str) -> set[str]:
     return {o["metadata"]["name"] for o in objects if isinstance(o, dict) and o.get("kind") == kind}
 
 
-@pytest.mark.parametrize("release", [
-    "proyecto4",
-    "prod",
-    # Contains a subchart's name: that subchart's fullname is the release name alone.
-    "mlflow-demo",
-])
+@pytest.mark.parametrize(
+    "release",
+    [
+        "proyecto4",
+        "prod",
+        # Contains a subchart's name: that subchart's fullname is the release name alone.
+        "mlflow-demo",
+    ],
+)
 def test_every_object_notes_names_is_rendered(release):
     notes, documents = install_dry_run(release)
     services = set(re.findall(r"port-forward svc/(\S+)", notes))

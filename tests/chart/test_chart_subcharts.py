@@ -25,7 +25,7 @@ def container(deployment: dict, index: int = 0) -> dict:
     return deployment["spec"]["template"]["spec"]["containers"][index]
 
 
-@pytest.mark.parametrize("service", sorted(SERVICES) + ["locust"])
+@pytest.mark.parametrize("service", [*sorted(SERVICES), "locust"])
 @pytest.mark.parametrize("enabled", [True, False])
 def test_enabled_switches_the_whole_subchart(service, enabled):
     rendered = render_with_sources(values={**LIGHT, service: {"enabled": enabled}})
@@ -234,7 +234,14 @@ def test_mlflow_migration_job_runs_before_the_server_under_helm_and_argocd():
 
 
 def test_mlflow_migration_can_be_switched_off():
-    objects = render({"mlflow": {"migration": {"enabled": False, "waitForSchema": False}, "auth": {"enabled": False}}})
+    objects = render(
+        {
+            "mlflow": {
+                "migration": {"enabled": False, "waitForSchema": False},
+                "auth": {"enabled": False},
+            }
+        }
+    )
 
     assert "proyecto4-mlflow-db-migrate" not in names(objects, "Job")
     assert (
@@ -259,7 +266,11 @@ def test_locust_modes(mode, deployments, jobs):
     if mode == "distributed":
         worker = container(find(objects, "Deployment", "proyecto4-locust-worker"))
         assert worker["args"] == [
-            "--worker", "--master-host", "proyecto4-locust-master", "--master-port", "5557"
+            "--worker",
+            "--master-host",
+            "proyecto4-locust-master",
+            "--master-port",
+            "5557",
         ]
         assert find(objects, "Deployment", "proyecto4-locust-worker")["spec"]["replicas"] == 2
     else:

@@ -93,10 +93,12 @@ def test_airflow_cfg_sends_task_logs_to_the_object_store(layer_name, logging, co
 
 @pytest.mark.parametrize(("layer_name", "logging", "connection"), LAYER_CASES)
 def test_the_connection_names_the_endpoint_and_no_secret(layer_name, logging, connection):
-    configmap = find(render_chart(value_files=LAYERS[layer_name]), "ConfigMap", CONNECTION_CONFIGMAP)
+    configmap = find(
+        render_chart(value_files=LAYERS[layer_name]), "ConfigMap", CONNECTION_CONFIGMAP
+    )
 
     assert list(configmap["data"]) == [CONNECTION_VARIABLE]
-    assert CONNECTION_VARIABLE == f"AIRFLOW_CONN_{logging['remote_log_conn_id'].upper()}"
+    assert f"AIRFLOW_CONN_{logging['remote_log_conn_id'].upper()}" == CONNECTION_VARIABLE
     assert json.loads(configmap["data"][CONNECTION_VARIABLE]) == connection
 
 
@@ -105,14 +107,23 @@ def test_the_connection_names_the_endpoint_and_no_secret(layer_name, logging, co
 def test_task_logs_have_a_prefix_of_their_own_in_mlflows_bucket(layer_name):
     objects = render_chart(value_files=LAYERS[layer_name])
     logs = airflow_cfg(objects)["logging"]["remote_base_log_folder"]
-    artifacts = find(objects, "ConfigMap", "proyecto4-mlflow")["data"]["MLFLOW_ARTIFACTS_DESTINATION"]
+    artifacts = find(objects, "ConfigMap", "proyecto4-mlflow")["data"][
+        "MLFLOW_ARTIFACTS_DESTINATION"
+    ]
     bucket = logs.removeprefix("s3://").split("/")[0]
-    minio = [o for o in objects if o["kind"] == "Deployment" and o["metadata"]["name"] == "proyecto4-minio"]
+    minio = [
+        o
+        for o in objects
+        if o["kind"] == "Deployment" and o["metadata"]["name"] == "proyecto4-minio"
+    ]
 
     assert bucket == artifacts.removeprefix("s3://").split("/")[0]
     assert not logs.startswith(artifacts) and not artifacts.startswith(logs)
     if minio:  # the bucket MinIO creates at install
-        env = {e["name"]: e.get("value") for e in minio[0]["spec"]["template"]["spec"]["containers"][0]["env"]}
+        env = {
+            e["name"]: e.get("value")
+            for e in minio[0]["spec"]["template"]["spec"]["containers"][0]["env"]
+        }
         assert bucket in env["MINIO_DEFAULT_BUCKETS"].split(",")
 
 
@@ -144,7 +155,9 @@ def test_jobs_get_no_object_store_keys():
     for job in ("proyecto4-run-airflow-migrations", "proyecto4-create-user"):
         spec = find(objects, "Job", job)["spec"]["template"]["spec"]
         for container in spec["containers"]:
-            assert {"secretRef": {"name": OBJECT_STORE_SECRET}} not in (container.get("envFrom") or [])
+            assert {"secretRef": {"name": OBJECT_STORE_SECRET}} not in (
+                container.get("envFrom") or []
+            )
 
 
 @needs_real_deps
@@ -152,16 +165,22 @@ def test_remote_logging_off_leaves_out_the_connection_and_the_keys():
     objects = render_chart(values=LOGS_OFF)
 
     assert airflow_cfg(objects)["logging"]["remote_logging"] == "False"
-    assert CONNECTION_CONFIGMAP not in {o["metadata"]["name"] for o in objects if o["kind"] == "ConfigMap"}
+    assert CONNECTION_CONFIGMAP not in {
+        o["metadata"]["name"] for o in objects if o["kind"] == "ConfigMap"
+    }
     for role, container in airflow_containers(objects).items():
-        refs = [ref.get("secretRef", ref.get("configMapRef"))["name"] for ref in container["envFrom"]]
+        refs = [
+            ref.get("secretRef", ref.get("configMapRef"))["name"] for ref in container["envFrom"]
+        ]
         assert "proyecto4-data-db" in refs, role
         assert "proyecto4-object-store" not in refs, role
         assert CONNECTION_CONFIGMAP not in refs, role
 
 
 def test_remote_logging_off_renders_no_connection_with_stub_dependencies():
-    names = {o["metadata"]["name"] for o in render_chart(values=LOGS_OFF) if o["kind"] == "ConfigMap"}
+    names = {
+        o["metadata"]["name"] for o in render_chart(values=LOGS_OFF) if o["kind"] == "ConfigMap"
+    }
 
     assert CONNECTION_CONFIGMAP not in names
 
@@ -201,7 +220,9 @@ def test_no_credential_in_any_configmap(layer_name):
 @pytest.mark.parametrize("layer_name", sorted(LAYERS))
 def test_no_credential_in_values(layer_name):
     """Values name Secrets; none sets a key or password itself."""
-    credential = re.compile(r"(?i)^(aws_)?(access_?key(_id)?|secret_?(access_?)?key|password|root-?password)$")
+    credential = re.compile(
+        r"(?i)^(aws_)?(access_?key(_id)?|secret_?(access_?)?key|password|root-?password)$"
+    )
 
     def walk(node, path=""):
         if isinstance(node, dict):
@@ -222,4 +243,7 @@ def test_no_credential_in_values(layer_name):
         ]
         assert found == [], values_file
         # The object store's keys reach Airflow only through the Secret (extraEnvFrom).
-        assert not re.search(r"AWS_(ACCESS_KEY_ID|SECRET_ACCESS_KEY)", (values.get("airflow") or {}).get("extraEnv") or "")
+        assert not re.search(
+            r"AWS_(ACCESS_KEY_ID|SECRET_ACCESS_KEY)",
+            (values.get("airflow") or {}).get("extraEnv") or "",
+        )

@@ -214,9 +214,12 @@ def test_every_value_has_a_comment(path):
 
 @pytest.mark.parametrize(
     "path",
-    ["values.yaml", "values/dev.yaml", "values/prod.yaml", *sorted(
-        str(p.relative_to(ROOT)) for p in (ROOT / "chart").glob("*/values.yaml")
-    )],
+    [
+        "values.yaml",
+        "values/dev.yaml",
+        "values/prod.yaml",
+        *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "chart").glob("*/values.yaml")),
+    ],
 )
 def test_no_value_has_a_one_word_comment(path):
     # "# On.", "# Ceiling.", "# Tag." restate the key; a comment says what a user needs.
@@ -283,7 +286,9 @@ def test_airflow_runs_the_kubernetes_executor_on_our_database():
         env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]["valueFrom"]["secretKeyRef"]["name"]
         == "proyecto4-airflow-metadata"
     )
-    assert {"configMapRef": {"name": "proyecto4-addresses"}} in scheduler["containers"][0]["envFrom"]
+    assert {"configMapRef": {"name": "proyecto4-addresses"}} in scheduler["containers"][0][
+        "envFrom"
+    ]
     assert {"secretRef": {"name": "proyecto4-data-db"}} in scheduler["containers"][0]["envFrom"]
     assert "helm.sh/hook" not in migrate["metadata"].get("annotations", {})
     assert scheduler["containers"][0]["image"] == "ghcr.io/proyecto4/proyecto4-airflow:0.1.0"

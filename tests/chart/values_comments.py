@@ -29,7 +29,7 @@ def uncommented_keys(text: str) -> list[str]:
             previous = stripped
             continue
         depth = indent // 2
-        path = path[:depth] + [match["key"]]
+        path = [*path[:depth], match["key"]]
         rest = match["rest"].strip()
         if not previous.startswith("#") and "#" not in rest:
             missing.append(".".join(path))
@@ -58,7 +58,7 @@ def empty_comments(text: str) -> list[str]:
             skip_deeper_than = indent - 1 if stripped.startswith("- ") else indent
             previous = stripped
             continue
-        path = path[: indent // 2] + [match["key"]]
+        path = [*path[: indent // 2], match["key"]]
         inline = match["rest"].split(" #", 1)[1] if " #" in match["rest"] else ""
         comment = inline or (previous[1:] if previous.startswith("#") else "")
         if re.fullmatch(r"[A-Za-z][A-Za-z-]*\.?", comment.strip()):

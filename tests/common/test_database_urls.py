@@ -41,8 +41,14 @@ def write_inference_log(url: str, rows: int) -> int:
 
     written = []
     writer = InferenceLogWriter(
-        url, capacity=100, batch_rows=10, flush_interval_s=0.05, retry_interval_s=0.1,
-        max_wait_s=1, on_written=written.append, on_dropped=lambda n: None,
+        url,
+        capacity=100,
+        batch_rows=10,
+        flush_interval_s=0.05,
+        retry_interval_s=0.1,
+        max_wait_s=1,
+        on_written=written.append,
+        on_dropped=lambda n: None,
         on_waited=lambda s: None,
     )
     writer.start()
@@ -51,23 +57,34 @@ def write_inference_log(url: str, rows: int) -> int:
     return sum(written)
 
 
-def test_every_spelling_works_in_the_pipeline_the_api_the_ui_and_the_cli(db_url, tracking_uri, tmp_path):
+def test_every_spelling_works_in_the_pipeline_the_api_the_ui_and_the_cli(
+    db_url, tracking_uri, tmp_path
+):
     from pipeline.db import make_engine
     from pipeline.extract import create_raw_tables
     from proyecto4.report import pipeline_summary
     from streamlit_app import data_db
 
-    settings = small_budget(proyecto4_home=tmp_path / "home", data_db_url=db_url,
-                            mlflow_tracking_uri=tracking_uri)
+    settings = small_budget(
+        proyecto4_home=tmp_path / "home", data_db_url=db_url, mlflow_tracking_uri=tracking_uri
+    )
     create_raw_tables(settings)
     engine = make_engine(db_url)
     metadata.create_all(engine, tables=[promotion_ledger])
     with engine.begin() as conn:
-        conn.execute(promotion_ledger.insert().values(
-            decided_at=datetime.now(UTC), model_name="flight-delay", candidate_version="3",
-            previous_version=None, metric="test_auroc", candidate_value=0.7,
-            previous_value=None, promoted=True, reason="no production model yet",
-        ))
+        conn.execute(
+            promotion_ledger.insert().values(
+                decided_at=datetime.now(UTC),
+                model_name="flight-delay",
+                candidate_version="3",
+                previous_version=None,
+                metric="test_auroc",
+                candidate_value=0.7,
+                previous_value=None,
+                promoted=True,
+                reason="no production model yet",
+            )
+        )
     engine.dispose()
 
     written = write_inference_log(db_url, 3)
@@ -96,8 +113,17 @@ def test_an_unsupported_url_is_refused_alike_with_the_accepted_forms(url, tmp_pa
     with pytest.raises(UnsupportedDatabaseUrl, match=accepted):
         make_engine(url)
     with pytest.raises(UnsupportedDatabaseUrl, match=accepted):
-        InferenceLogWriter(url, capacity=1, batch_rows=1, flush_interval_s=1, retry_interval_s=1,
-                           max_wait_s=0, on_written=None, on_dropped=None, on_waited=None)
+        InferenceLogWriter(
+            url,
+            capacity=1,
+            batch_rows=1,
+            flush_interval_s=1,
+            retry_interval_s=1,
+            max_wait_s=0,
+            on_written=None,
+            on_dropped=None,
+            on_waited=None,
+        )
     with pytest.raises(data_db.DataDbUnavailable, match=accepted):
         data_db.recent_predictions(url, limit=1, timeout_s=1)
     with pytest.raises(UnsupportedDatabaseUrl, match=accepted):

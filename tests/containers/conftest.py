@@ -44,8 +44,13 @@ def podman_ready():
 @pytest.fixture(scope="session")
 def images(podman_ready):
     """Every image of services/images.yaml, built as `make images` builds them (layers cached)."""
-    result = subprocess.run([sys.executable, str(REPO / "ci" / "images.py"), "--quiet"],
-                            check=False, capture_output=True, text=True, timeout=3600)
+    result = subprocess.run(
+        [sys.executable, str(REPO / "ci" / "images.py"), "--quiet"],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=3600,
+    )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     return result.stdout
 
@@ -85,7 +90,10 @@ def databases(objects):
         for database in (mlflow_url.database, auth_url.database):
             conn.execute(text(f"DROP DATABASE IF EXISTS {database}"))
         conn.execute(text(f"DROP USER IF EXISTS '{mlflow_url.username}'@'%'"))
-        conn.execute(text(f"CREATE USER '{mlflow_url.username}'@'%' IDENTIFIED BY :pw"), {"pw": mlflow_url.password})
+        conn.execute(
+            text(f"CREATE USER '{mlflow_url.username}'@'%' IDENTIFIED BY :pw"),
+            {"pw": mlflow_url.password},
+        )
         for database in (mlflow_url.database, auth_url.database):
             conn.execute(text(f"CREATE DATABASE {database}"))
             conn.execute(text(f"GRANT ALL ON {database}.* TO '{mlflow_url.username}'@'%'"))
@@ -102,13 +110,22 @@ def object_store(objects):
     import boto3
 
     port = find(objects, "Service", "proyecto4-minio")["spec"]["ports"][0]["port"]
-    destination = find(objects, "ConfigMap", "proyecto4-mlflow")["data"]["MLFLOW_ARTIFACTS_DESTINATION"]
-    with running([str(BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
-                 f"http://127.0.0.1:{port}/moto-api/"):
+    destination = find(objects, "ConfigMap", "proyecto4-mlflow")["data"][
+        "MLFLOW_ARTIFACTS_DESTINATION"
+    ]
+    with running(
+        [str(BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
+        f"http://127.0.0.1:{port}/moto-api/",
+    ):
         s3 = boto3.client(
-            "s3", endpoint_url=f"http://127.0.0.1:{port}", region_name="us-east-1",
+            "s3",
+            endpoint_url=f"http://127.0.0.1:{port}",
+            region_name="us-east-1",
             aws_access_key_id=secret_value(objects, "proyecto4-object-store", "AWS_ACCESS_KEY_ID"),
-            aws_secret_access_key=secret_value(objects, "proyecto4-object-store", "AWS_SECRET_ACCESS_KEY"))
+            aws_secret_access_key=secret_value(
+                objects, "proyecto4-object-store", "AWS_SECRET_ACCESS_KEY"
+            ),
+        )
         s3.create_bucket(Bucket=destination.removeprefix("s3://").split("/")[0])
         yield s3
 
@@ -121,11 +138,22 @@ def _taken(port: int) -> bool:
 @pytest.fixture(scope="module")
 def cluster(objects, images, databases, object_store):
     pods = Cluster(objects)
-    ours = [o for o in objects if o["kind"] == "Service" and o["metadata"]["name"].startswith(
-        tuple(f"{RELEASE}-{name}" for name in ("data-source", "mlflow", "inference-api", "streamlit")))]
+    ours = [
+        o
+        for o in objects
+        if o["kind"] == "Service"
+        and o["metadata"]["name"].startswith(
+            tuple(
+                f"{RELEASE}-{name}"
+                for name in ("data-source", "mlflow", "inference-api", "streamlit")
+            )
+        )
+    ]
     taken = sorted({p["port"] for o in ours for p in o["spec"]["ports"] if _taken(p["port"])})
     if taken:
-        pytest.fail(f"ports {taken} on 127.0.0.1 are taken: the pods publish their Services' ports there; "
-                    "stop what listens (e.g. a running `make demo`)")
+        pytest.fail(
+            f"ports {taken} on 127.0.0.1 are taken: the pods publish their Services' ports there; "
+            "stop what listens (e.g. a running `make demo`)"
+        )
     yield pods
     pods.down()

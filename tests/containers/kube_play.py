@@ -41,9 +41,13 @@ class PodmanError(RuntimeError):
 
 
 def podman(*args: str, timeout: float = 600, check: bool = True) -> subprocess.CompletedProcess:
-    result = subprocess.run(["podman", *args], check=False, capture_output=True, text=True, timeout=timeout)
+    result = subprocess.run(
+        ["podman", *args], check=False, capture_output=True, text=True, timeout=timeout
+    )
     if check and result.returncode != 0:
-        raise PodmanError(f"podman {' '.join(args[:3])} failed: {result.stderr.strip() or result.stdout.strip()}")
+        raise PodmanError(
+            f"podman {' '.join(args[:3])} failed: {result.stderr.strip() or result.stdout.strip()}"
+        )
     return result
 
 
@@ -107,7 +111,10 @@ class Cluster:
         return {
             "apiVersion": "v1",
             "kind": "Pod",
-            "metadata": {"name": obj["metadata"]["name"], "labels": obj["metadata"].get("labels", {})},
+            "metadata": {
+                "name": obj["metadata"]["name"],
+                "labels": obj["metadata"].get("labels", {}),
+            },
             "spec": spec,
         }
 
@@ -129,7 +136,9 @@ class Cluster:
                 port.pop("hostPort", None)
             container = self.container(self._play(step))
             code = self.wait_exit(container, timeout=600)
-            assert code == 0, f"init container {init['name']} of {name} exited {code}:\n{self.logs(container)[-3000:]}"
+            assert code == 0, (
+                f"init container {init['name']} of {name} exited {code}:\n{self.logs(container)[-3000:]}"
+            )
         return self._play(pod)
 
     def _mount_configmap_files(self, pod: dict) -> None:
@@ -145,8 +154,12 @@ class Cluster:
                 path.parent.mkdir(exist_ok=True)
                 path.write_text(self.find("ConfigMap", configmap)["data"][mount["subPath"]])
                 path.chmod(0o644)
-                file_volume = f"{mount['name']}-{mount['subPath']}".replace("_", "-").replace(".", "-")
-                pod["spec"]["volumes"].append({"name": file_volume, "hostPath": {"path": str(path), "type": "File"}})
+                file_volume = f"{mount['name']}-{mount['subPath']}".replace("_", "-").replace(
+                    ".", "-"
+                )
+                pod["spec"]["volumes"].append(
+                    {"name": file_volume, "hostPath": {"path": str(path), "type": "File"}}
+                )
                 mount["name"] = file_volume
                 del mount["subPath"]
 
@@ -182,11 +195,15 @@ class Cluster:
         """Exit code of a container that runs to completion (a Job's or a test pod's)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            state = podman("inspect", container, "--format", "{{.State.Status}} {{.State.ExitCode}}").stdout.split()
+            state = podman(
+                "inspect", container, "--format", "{{.State.Status}} {{.State.ExitCode}}"
+            ).stdout.split()
             if state[0] in ("exited", "stopped"):
                 return int(state[1])
             time.sleep(2)
-        raise TimeoutError(f"{container} still running after {timeout:.0f} s\n{self.logs(container)[-3000:]}")
+        raise TimeoutError(
+            f"{container} still running after {timeout:.0f} s\n{self.logs(container)[-3000:]}"
+        )
 
     def logs(self, container: str) -> str:
         result = podman("logs", container, check=False)
@@ -203,7 +220,9 @@ def inspect(container: str) -> dict:
     return json.loads(podman("inspect", container).stdout)[0]
 
 
-def wait_http(url: str, timeout: float, container_logs=None, headers: dict | None = None) -> httpx.Response:
+def wait_http(
+    url: str, timeout: float, container_logs=None, headers: dict | None = None
+) -> httpx.Response:
     """Polls url from the host until it answers 2xx."""
     deadline = time.monotonic() + timeout
     last = "no answer"
@@ -217,4 +236,6 @@ def wait_http(url: str, timeout: float, container_logs=None, headers: dict | Non
             last = repr(error)
         time.sleep(2)
     logs = container_logs() if container_logs else ""
-    raise TimeoutError(f"{url} did not answer 2xx in {timeout:.0f} s (last: {last})\n{logs[-4000:]}")
+    raise TimeoutError(
+        f"{url} did not answer 2xx in {timeout:.0f} s (last: {last})\n{logs[-4000:]}"
+    )

@@ -43,7 +43,9 @@ def start(cluster, kind: str, name: str, health: str, timeout: float = 300) -> s
     return url
 
 
-def run_to_completion(cluster, obj: dict, timeout: float, spec: dict | None = None) -> tuple[int, str]:
+def run_to_completion(
+    cluster, obj: dict, timeout: float, spec: dict | None = None
+) -> tuple[int, str]:
     pod = cluster.play(cluster.as_pod(obj, spec))
     container = cluster.container(pod)
     return cluster.wait_exit(container, timeout), cluster.logs(container)
@@ -56,7 +58,9 @@ def data_source(cluster):
 
 @pytest.fixture(scope="module")
 def mlflow(cluster):
-    code, logs = run_to_completion(cluster, cluster.find("Job", f"{RELEASE}-mlflow-db-migrate"), 300)
+    code, logs = run_to_completion(
+        cluster, cluster.find("Job", f"{RELEASE}-mlflow-db-migrate"), 300
+    )
     assert code == 0, logs[-3000:]
     return start(cluster, "Deployment", "mlflow", "/health")
 
@@ -69,9 +73,18 @@ def worker_pod(cluster, tmp_path_factory) -> dict:
     (folder / "airflow.cfg").write_text(config["airflow.cfg"])
     (folder / "pod_template_file.yaml").write_text(config["pod_template_file.yaml"])
     built = subprocess.run(
-        [sys.executable, str(Path(__file__).with_name("worker_pod.py")), str(folder / "airflow.cfg"),
-         str(folder / "pod_template_file.yaml"), "project_pipeline", "create_raw_tables"],
-        check=False, capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            str(Path(__file__).with_name("worker_pod.py")),
+            str(folder / "airflow.cfg"),
+            str(folder / "pod_template_file.yaml"),
+            "project_pipeline",
+            "create_raw_tables",
+        ],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=300,
         env={"PATH": "/usr/bin:/bin", "AIRFLOW_HOME": str(folder / "home")},
     )
     assert built.returncode == 0, built.stderr[-3000:]
@@ -90,15 +103,20 @@ def production_model(cluster, data_source, mlflow, worker_pod):
     spec = json.loads(json.dumps(worker_pod["spec"]))
     conf = json.dumps(PIPELINE_CONF)
     spec["containers"][0]["args"] = [
-        "bash", "-c", f"airflow db migrate && airflow dags test --conf '{conf}' project_pipeline"]
+        "bash",
+        "-c",
+        f"airflow db migrate && airflow dags test --conf '{conf}' project_pipeline",
+    ]
     obj = {"kind": "Pod", "metadata": worker_pod["metadata"]}
     started = time.monotonic()
     code, logs = run_to_completion(cluster, obj, 1500, spec)
     assert code == 0, logs[-6000:]
     # MLflow runs with basic-auth: read as the chart's reader user.
     users = cluster.find("Secret", "proyecto4-mlflow-auth")["data"]
-    reader = {f"MLFLOW_TRACKING_{field.upper()}": base64.b64decode(users[f"reader-{field}"]).decode()
-              for field in ("username", "password")}
+    reader = {
+        f"MLFLOW_TRACKING_{field.upper()}": base64.b64decode(users[f"reader-{field}"]).decode()
+        for field in ("username", "password")
+    }
     with mock.patch.dict(os.environ, reader):
         version = MlflowClient(mlflow).get_model_version_by_alias("flight-delay", "production")
     return {"version": str(version.version), "seconds": time.monotonic() - started, "logs": logs}
@@ -127,7 +145,9 @@ def test_the_worker_pod_is_a_valid_pod_of_our_image(worker_pod, cluster):
 
     kubernetes_validate.validate(worker_pod, "1.31.0", strict=True)
     container = worker_pod["spec"]["containers"][0]
-    airflow_image = cluster.find("Deployment", f"{RELEASE}-scheduler")["spec"]["template"]["spec"]["containers"][0]["image"]
+    airflow_image = cluster.find("Deployment", f"{RELEASE}-scheduler")["spec"]["template"]["spec"][
+        "containers"
+    ][0]["image"]
     assert container["image"] == airflow_image
     assert worker_pod["spec"]["securityContext"]["runAsUser"] == 50000
 
@@ -158,7 +178,9 @@ def test_the_api_container_answers_the_readme_example_and_logs_it(api, productio
         time.sleep(1)
         with engine.connect() as conn:
             if inspect_db(conn).has_table("inference_log"):
-                logged = conn.execute(text("SELECT model_version FROM inference_log")).scalars().all()
+                logged = (
+                    conn.execute(text("SELECT model_version FROM inference_log")).scalars().all()
+                )
     engine.dispose()
     assert logged == [production_model["version"]]
 
@@ -166,7 +188,9 @@ def test_the_api_container_answers_the_readme_example_and_logs_it(api, productio
 def test_the_api_container_runs_as_rendered(cluster, api):
     rendered = cluster.find("Deployment", f"{RELEASE}-inference-api")["spec"]["template"]["spec"]
     container = inspect(cluster.container(f"{RELEASE}-inference-api"))
-    assert container["Config"]["User"].split(":")[0] == str(rendered["securityContext"]["runAsUser"])
+    assert container["Config"]["User"].split(":")[0] == str(
+        rendered["securityContext"]["runAsUser"]
+    )
     assert container["HostConfig"]["ReadonlyRootfs"] is True
     assert container["EffectiveCaps"] in (None, [])
 
@@ -179,15 +203,22 @@ def test_the_ui_container_shows_a_prediction(ui, tmp_path):
 
 
 def test_the_locust_job_passes_its_thresholds_against_the_api_container(cluster, api):
-    job = next(o for o in cluster.objects if o["kind"] == "Job" and o["metadata"]["name"].startswith(f"{RELEASE}-locust-headless"))
+    job = next(
+        o
+        for o in cluster.objects
+        if o["kind"] == "Job" and o["metadata"]["name"].startswith(f"{RELEASE}-locust-headless")
+    )
     code, logs = run_to_completion(cluster, job, 600)
     assert code == 0, logs[-4000:]
     assert "Aggregated" in logs
 
 
 def test_every_helm_test_pod_passes(cluster, api, ui, data_source, mlflow):
-    test_pods = [o for o in cluster.objects
-                 if o["kind"] == "Pod" and o["metadata"].get("annotations", {}).get("helm.sh/hook") == "test"]
+    test_pods = [
+        o
+        for o in cluster.objects
+        if o["kind"] == "Pod" and o["metadata"].get("annotations", {}).get("helm.sh/hook") == "test"
+    ]
     assert len(test_pods) >= 4
     for pod in test_pods:
         code, logs = run_to_completion(cluster, pod, 120)
@@ -198,7 +229,10 @@ def test_no_server_restarted_along_the_way(cluster, api, ui, data_source, mlflow
     """A server that crashed or was OOM-killed under its limits restarts unnoticed: count them."""
     restarts = {
         name: inspect(cluster.container(name))["RestartCount"]
-        for name in (f"{RELEASE}-{service}" for service in ("data-source", "mlflow", "inference-api", "streamlit"))
+        for name in (
+            f"{RELEASE}-{service}"
+            for service in ("data-source", "mlflow", "inference-api", "streamlit")
+        )
     }
     assert restarts == dict.fromkeys(restarts, 0)
 

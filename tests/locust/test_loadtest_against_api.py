@@ -22,7 +22,9 @@ def predictions_served(by_name) -> int:
 def predictions_counted_by_api(url: str) -> int:
     """Records the API itself says it predicted (predictions_total over both classes)."""
     text = httpx.get(f"{url}/metrics").text
-    return int(sum(float(v) for v in re.findall(r"^predictions_total\{[^}]*\} (\S+)$", text, re.MULTILINE)))
+    return int(
+        sum(float(v) for v in re.findall(r"^predictions_total\{[^}]*\} (\S+)$", text, re.MULTILINE))
+    )
 
 
 @pytest.mark.parametrize("workers", [0, 2], ids=["local", "master-and-2-workers"])

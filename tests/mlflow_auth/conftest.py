@@ -68,7 +68,9 @@ def auth_data_db(postgres_admin_url) -> Iterator[str]:
     with admin.connect() as conn:
         conn.execute(sa.text(f"CREATE DATABASE {name}"))
     try:
-        yield sa.make_url(postgres_admin_url).set(database=name).render_as_string(hide_password=False)
+        yield (
+            sa.make_url(postgres_admin_url).set(database=name).render_as_string(hide_password=False)
+        )
     finally:
         with admin.connect() as conn:
             conn.execute(sa.text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
@@ -84,7 +86,9 @@ class SecuredModel:
 
 
 @pytest.fixture(scope="session")
-def secured_model(secured_mlflow, users, auth_data_db, data_source_url, tmp_path_factory) -> SecuredModel:
+def secured_model(
+    secured_mlflow, users, auth_data_db, data_source_url, tmp_path_factory
+) -> SecuredModel:
     """The pipeline's steps, run as the `pipeline` user against the secured server, up to a
     production model."""
     from mlflow import MlflowClient

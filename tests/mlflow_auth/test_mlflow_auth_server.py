@@ -20,7 +20,11 @@ ANONYMOUS_REQUESTS = [
     ("GET", "/experiments/search", {"max_results": 10}),
     ("POST", "/registered-models/create", {"name": "anonymous-model"}),
     ("POST", "/model-versions/create", {"name": MODEL_NAME, "source": "models:/m-0"}),
-    ("POST", "/registered-models/alias", {"name": MODEL_NAME, "alias": PRODUCTION_ALIAS, "version": "1"}),
+    (
+        "POST",
+        "/registered-models/alias",
+        {"name": MODEL_NAME, "alias": PRODUCTION_ALIAS, "version": "1"},
+    ),
     ("DELETE", "/registered-models/alias", {"name": MODEL_NAME, "alias": PRODUCTION_ALIAS}),
 ]
 
@@ -38,13 +42,20 @@ def test_anonymous_requests_are_refused(secured_model, users, method, path, body
     assert answer.status_code == 401
     # Nothing moved: production is still the pipeline's version.
     with logged_in_as(users.reader):
-        production = MlflowClient(secured_model.url).get_model_version_by_alias(MODEL_NAME, PRODUCTION_ALIAS)
+        production = MlflowClient(secured_model.url).get_model_version_by_alias(
+            MODEL_NAME, PRODUCTION_ALIAS
+        )
     assert production.version == secured_model.version
 
 
 def test_a_wrong_password_is_refused_and_health_stays_open(secured_mlflow, users):
     url = secured_mlflow[0]
-    assert call(url, "GET", "/experiments/search", {"max_results": 1}, ("reader", "not-the-password")).status_code == 401
+    assert (
+        call(
+            url, "GET", "/experiments/search", {"max_results": 1}, ("reader", "not-the-password")
+        ).status_code
+        == 401
+    )
     # Probes and `helm test` ask /health without credentials.
     assert httpx.get(url + "/health", timeout=30).status_code == 200
 
@@ -54,7 +65,9 @@ def test_the_pipeline_user_trained_registered_and_promoted(secured_model, users)
 
     assert secured_model.decision  # register_champion decided with the pipeline's user
     with logged_in_as(users.reader):
-        version = MlflowClient(secured_model.url).get_model_version_by_alias(MODEL_NAME, PRODUCTION_ALIAS)
+        version = MlflowClient(secured_model.url).get_model_version_by_alias(
+            MODEL_NAME, PRODUCTION_ALIAS
+        )
         run = MlflowClient(secured_model.url).get_run(version.run_id)
     assert version.version == secured_model.version
     assert run.info.user_id == users.pipeline.username
@@ -63,14 +76,26 @@ def test_the_pipeline_user_trained_registered_and_promoted(secured_model, users)
 @pytest.mark.parametrize(
     ("method", "path", "body"),
     [
-        ("POST", "/registered-models/alias", {"name": MODEL_NAME, "alias": PRODUCTION_ALIAS, "version": "1"}),
+        (
+            "POST",
+            "/registered-models/alias",
+            {"name": MODEL_NAME, "alias": PRODUCTION_ALIAS, "version": "1"},
+        ),
         ("POST", "/model-versions/create", {"name": MODEL_NAME, "source": "models:/m-0"}),
         ("DELETE", "/registered-models/delete", {"name": MODEL_NAME}),
     ],
 )
-def test_the_reader_reads_but_cannot_change_the_registered_model(secured_model, users, method, path, body):
+def test_the_reader_reads_but_cannot_change_the_registered_model(
+    secured_model, users, method, path, body
+):
     reader = (users.reader.username, users.reader.password)
-    got = call(secured_model.url, "GET", "/registered-models/alias", {"name": MODEL_NAME, "alias": PRODUCTION_ALIAS}, reader)
+    got = call(
+        secured_model.url,
+        "GET",
+        "/registered-models/alias",
+        {"name": MODEL_NAME, "alias": PRODUCTION_ALIAS},
+        reader,
+    )
     assert got.status_code == 200
     assert got.json()["model_version"]["version"] == secured_model.version
     assert call(secured_model.url, method, path, body, reader).status_code == 403
@@ -88,7 +113,12 @@ def _api_env(secured_model, user) -> dict[str, str]:
 
 
 def test_the_api_loads_production_with_the_reader_user(secured_model, users):
-    with uvicorn_app("inference_api.app:create_app", _api_env(secured_model, users.reader), health="/ready", timeout=API_START_S) as api:
+    with uvicorn_app(
+        "inference_api.app:create_app",
+        _api_env(secured_model, users.reader),
+        health="/ready",
+        timeout=API_START_S,
+    ) as api:
         model = httpx.get(api + "/model", timeout=30)
         assert model.status_code == 200
         assert model.json()["model_version"] == secured_model.version
@@ -142,21 +172,36 @@ def two_versions(secured_model, users):
     return first.version, second.version
 
 
-def test_the_plugin_promotes_and_rolls_back_with_the_admin_user(plugin, secured_model, users, two_versions):
+def test_the_plugin_promotes_and_rolls_back_with_the_admin_user(
+    plugin, secured_model, users, two_versions
+):
     from helm_plugin_env import served_version
     from mlflow import MlflowClient
 
     first, second = two_versions
-    with uvicorn_app("inference_api.app:create_app", _api_env(secured_model, users.reader), health="/ready", timeout=API_START_S) as api:
+    with uvicorn_app(
+        "inference_api.app:create_app",
+        _api_env(secured_model, users.reader),
+        health="/ready",
+        timeout=API_START_S,
+    ) as api:
         urls = ["--api-url", api, "--mlflow-url", secured_model.url]
 
         def helm_proyecto4(user, command, *args):
-            env = user.tracking_env() if user else {"MLFLOW_TRACKING_USERNAME": "", "MLFLOW_TRACKING_PASSWORD": ""}
+            env = (
+                user.tracking_env()
+                if user
+                else {"MLFLOW_TRACKING_USERNAME": "", "MLFLOW_TRACKING_PASSWORD": ""}
+            )
             return plugin.run("proyecto4", command, "demo", *args, *urls, env=env)
 
         def production() -> str:
             with logged_in_as(users.reader):
-                return MlflowClient(secured_model.url).get_model_version_by_alias(MODEL_NAME, PRODUCTION_ALIAS).version
+                return (
+                    MlflowClient(secured_model.url)
+                    .get_model_version_by_alias(MODEL_NAME, PRODUCTION_ALIAS)
+                    .version
+                )
 
         for refused in (None, users.reader, User("admin", "wrong-password")):
             done = helm_proyecto4(refused, "promote", "--version", second)

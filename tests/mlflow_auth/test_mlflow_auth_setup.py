@@ -34,7 +34,11 @@ def test_sync_creates_the_users_and_a_second_run_rotates_a_changed_password(stor
     for user in (credentials.admin, credentials.pipeline, credentials.reader):
         assert store.authenticate_user(user.username, user.password)
 
-    rotated = Credentials(credentials.admin, User(credentials.pipeline.username, "a-new-pipeline-password"), credentials.reader)
+    rotated = Credentials(
+        credentials.admin,
+        User(credentials.pipeline.username, "a-new-pipeline-password"),
+        credentials.reader,
+    )
     sync_users(store_uri, rotated)
     assert store.authenticate_user("pipeline", "a-new-pipeline-password")
     assert not store.authenticate_user("pipeline", credentials.pipeline.password)
@@ -42,7 +46,9 @@ def test_sync_creates_the_users_and_a_second_run_rotates_a_changed_password(stor
 
 
 def test_the_configuration_file_is_owner_only_and_refuses_by_default_to_write(tmp_path):
-    path = write_config(tmp_path / "auth" / "basic_auth.ini", "mysql+pymysql://mlflow:pw@mysql/mlflow_auth", "admin")
+    path = write_config(
+        tmp_path / "auth" / "basic_auth.ini", "mysql+pymysql://mlflow:pw@mysql/mlflow_auth", "admin"
+    )
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     config = configparser.ConfigParser(interpolation=None)
     config.read(path)
@@ -57,10 +63,16 @@ def test_local_credentials_are_generated_once_into_an_owner_only_file(tmp_path):
     assert (created, created_again) == (True, False)
     assert (again, same_key) == (first, key)
     assert stat.S_IMODE((tmp_path / "mlflow-credentials.json").stat().st_mode) == 0o600
-    assert [u.username for u in (first.admin, first.pipeline, first.reader)] == ["admin", "pipeline", "reader"]
+    assert [u.username for u in (first.admin, first.pipeline, first.reader)] == [
+        "admin",
+        "pipeline",
+        "reader",
+    ]
     assert len({first.admin.password, first.pipeline.password, first.reader.password}) == 3
 
 
 def test_the_init_container_refuses_to_start_without_its_credentials():
     with pytest.raises(SystemExit, match="PROYECTO4_MLFLOW_READER_PASSWORD"):
-        Credentials.from_env({"MLFLOW_AUTH_ADMIN_USERNAME": "admin", "MLFLOW_AUTH_ADMIN_PASSWORD": "x" * 20})
+        Credentials.from_env(
+            {"MLFLOW_AUTH_ADMIN_USERNAME": "admin", "MLFLOW_AUTH_ADMIN_PASSWORD": "x" * 20}
+        )

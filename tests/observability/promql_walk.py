@@ -33,8 +33,10 @@ def dashboard_queries(name: str, dashboard: dict) -> list[Query]:
         return expr
 
     return [
-        Query(f"{name}: {panel.get('title', '?')} [{target.get('refId', '?')}]",
-              resolved(target["expr"]))
+        Query(
+            f"{name}: {panel.get('title', '?')} [{target.get('refId', '?')}]",
+            resolved(target["expr"]),
+        )
         for panel in _panels(dashboard.get("panels", []))
         for target in panel.get("targets", [])
         if target.get("expr")

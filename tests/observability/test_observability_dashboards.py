@@ -94,7 +94,9 @@ def test_rule_queries_use_only_api_metrics_and_up(prometheus_rule):
     used = {s.name for q in queries if q.where.startswith(API_GROUP) for s in selectors(q.expr)}
     assert used <= API_METRICS | {"up"}, used - API_METRICS
     # The backups' alert reads kube-state-metrics' CronJob series only.
-    backups = {s.name for q in queries if not q.where.startswith(API_GROUP) for s in selectors(q.expr)}
+    backups = {
+        s.name for q in queries if not q.where.startswith(API_GROUP) for s in selectors(q.expr)
+    }
     assert backups and all(name.startswith("kube_cronjob_") for name in backups), backups
 
 
@@ -146,7 +148,11 @@ def test_live_and_training_auroc_are_shown_in_a_panel_per_model_version(dashboar
     variables = {v["name"]: v for v in dashboards["model-quality.json"]["templating"]["list"]}
 
     assert panel["repeat"] == "model_version"
-    assert "label_values(model_live_auroc, model_version)" in variables["model_version"]["definition"]
+    assert (
+        "label_values(model_live_auroc, model_version)" in variables["model_version"]["definition"]
+    )
     exprs = [t["expr"] for t in panel["targets"]]
-    assert exprs == [f'max by (model_version) ({name}{{model_version=~"$model_version"}})'
-                     for name in (names.MODEL_LIVE_AUROC, names.MODEL_TEST_AUROC)]
+    assert exprs == [
+        f'max by (model_version) ({name}{{model_version=~"$model_version"}})'
+        for name in (names.MODEL_LIVE_AUROC, names.MODEL_TEST_AUROC)
+    ]

@@ -83,7 +83,7 @@ def traffic(prom, api_url, records, trained_model):
     seen = prom.wait_for(
         f'predict_requests_total{{outcome="invalid"}} >= {INVALID_REQUESTS} '
         'and count_over_time(predict_requests_total{outcome="invalid"}[30s]) > 1 '
-        'and on() count_over_time(model_live_auroc[30s]) > 1'
+        "and on() count_over_time(model_live_auroc[30s]) > 1"
     )
     assert seen, "Prometheus never scraped the traffic"
     return prom
@@ -103,16 +103,19 @@ def _serve_a_day_and_measure_its_quality(api_url: str, trained_model) -> None:
         raw = pd.read_sql(text("SELECT * FROM raw_data WHERE source_date = '2013-01-10'"), conn)
         written = conn.execute(text("SELECT count(*) FROM inference_log")).scalar_one()
     day = keyed_records(raw)
-    _post_all(api_url, [day[i:i + BATCH] for i in range(0, len(day), BATCH)], {200})
+    _post_all(api_url, [day[i : i + BATCH] for i in range(0, len(day), BATCH)], {200})
     with engine.connect() as conn:
         deadline = time.monotonic() + 60
-        while conn.execute(text("SELECT count(*) FROM inference_log")).scalar_one() < written + len(day):
+        while conn.execute(text("SELECT count(*) FROM inference_log")).scalar_one() < written + len(
+            day
+        ):
             assert time.monotonic() < deadline, "the keyed predictions never reached inference_log"
             time.sleep(0.2)
             conn.rollback()
     engine.dispose()
-    settings = PipelineSettings(data_db_url=trained_model.data_db_url,
-                                mlflow_tracking_uri=trained_model.tracking_uri)
+    settings = PipelineSettings(
+        data_db_url=trained_model.data_db_url, mlflow_tracking_uri=trained_model.tracking_uri
+    )
     assert measure_live_quality(settings)["days"] == ["2013-01-10"]
 
 
@@ -186,7 +189,9 @@ def _shifted_features(spec: FeatureSpec) -> dict[str, object]:
     )
     rare = min(
         (fraction, category)
-        for fraction, category in zip(categorical.reference.fractions, categorical.categories)
+        for fraction, category in zip(
+            categorical.reference.fractions, categorical.categories, strict=False
+        )
         if fraction > 0
     )[1]
     top = math.floor(numeric.max) if numeric.kind == "integer" else numeric.max

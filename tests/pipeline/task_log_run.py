@@ -54,7 +54,9 @@ def run(dag_id: str, task_id: str) -> dict:
         dag = DBDagBag().get_latest_version_of_dag(dag_id, session=session)
         run = get_or_create_dagrun(
             dag=dag,
-            run_id=DagRun.generate_run_id(run_type=DagRunType.MANUAL, logical_date=now, run_after=now),
+            run_id=DagRun.generate_run_id(
+                run_type=DagRunType.MANUAL, logical_date=now, run_after=now
+            ),
             logical_date=now,
             data_interval=None,
             run_after=now,

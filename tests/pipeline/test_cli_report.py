@@ -17,7 +17,9 @@ def candidate(client, test_auroc: float) -> dict:
     run = client.create_run(experiment)
     client.log_metric(run.info.run_id, TEST_AUROC, test_auroc)
     client.set_terminated(run.info.run_id)
-    version = client.create_model_version(MODEL_NAME, f"{run.info.artifact_uri}/model", run.info.run_id)
+    version = client.create_model_version(
+        MODEL_NAME, f"{run.info.artifact_uri}/model", run.info.run_id
+    )
     return {"version": str(version.version), "metrics": {TEST_AUROC: test_auroc}}
 
 
@@ -27,7 +29,8 @@ def test_a_run_whose_candidate_was_kept_out_reports_it_was_kept_out(postgres_db,
     from proyecto4.report import pipeline_summary
 
     settings = small_budget(
-        proyecto4_home=tmp_path, data_db_url=postgres_db,
+        proyecto4_home=tmp_path,
+        data_db_url=postgres_db,
         mlflow_tracking_uri=f"sqlite:///{tmp_path / 'mlflow.db'}",
     )
     client = MlflowClient(settings.mlflow_tracking_uri)

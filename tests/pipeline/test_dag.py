@@ -15,12 +15,18 @@ from servers import mlflow_server
 from sqlalchemy import create_engine, text
 
 TASKS = {
-    "create_raw_tables", "extract_data", "measure_live_quality", "decide_retraining",
+    "create_raw_tables",
+    "extract_data",
+    "measure_live_quality",
+    "decide_retraining",
     "preprocess_and_split",
-    "train_model_accuracy", "train_model_auroc", "register_champion_model",
+    "train_model_accuracy",
+    "train_model_auroc",
+    "register_champion_model",
 }
 SMALL_BUDGET_ENV = {
-    "PIPELINE_OPTUNA_TRIALS": "2", "PIPELINE_LIGHTGBM_MAX_ROUNDS": "100",
+    "PIPELINE_OPTUNA_TRIALS": "2",
+    "PIPELINE_LIGHTGBM_MAX_ROUNDS": "100",
     "PIPELINE_SHAP_SAMPLE_ROWS": "100",
     "PIPELINE_BACKOFF_S": "0.1",
 }
@@ -47,7 +53,9 @@ def test_dag_has_the_eight_tasks_in_order(dag):
     for trainer in ("train_model_accuracy", "train_model_auroc"):
         assert dag.get_task(trainer).upstream_task_ids == {"preprocess_and_split"}
     assert dag.get_task("register_champion_model").upstream_task_ids == {
-        "train_model_accuracy", "train_model_auroc", "decide_retraining",
+        "train_model_accuracy",
+        "train_model_auroc",
+        "decide_retraining",
     }
 
 
@@ -89,8 +97,11 @@ def test_dag_runs_on_postgres_with_mlflow_on_mariadb(
 
     with mlflow_server(mysql_db, tmp_path / "artifacts") as mlflow_url:
         for key, value in {
-            **SMALL_BUDGET_ENV, "PROYECTO4_HOME": str(tmp_path / "home"), "DATA_DB_URL": postgres_db,
-            "MLFLOW_TRACKING_URI": mlflow_url, "DATA_SOURCE_URL": data_source_url,
+            **SMALL_BUDGET_ENV,
+            "PROYECTO4_HOME": str(tmp_path / "home"),
+            "DATA_DB_URL": postgres_db,
+            "MLFLOW_TRACKING_URI": mlflow_url,
+            "DATA_SOURCE_URL": data_source_url,
         }.items():
             monkeypatch.setenv(key, value)
         run = run_dag(until=date(2013, 1, 5))
@@ -114,7 +125,11 @@ def _cli(home: Path, data_source_url: str, *args: str) -> subprocess.CompletedPr
     env.pop("AIRFLOW_HOME", None)
     return subprocess.run(
         [str(Path(sys.executable).parent / "proyecto4"), *args],
-        check=False, env=env, capture_output=True, text=True, timeout=900,
+        check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
     )
 
 

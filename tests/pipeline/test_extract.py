@@ -42,10 +42,14 @@ def test_reingesting_a_window_changes_nothing(settings):
     create_raw_tables(settings)
     ingest(settings, until=date(2013, 1, 3))
     engine = make_engine(settings.data_db_url)
-    before = pd.read_sql("SELECT * FROM raw_data ORDER BY source_date, carrier, flight, sched_dep_time", engine)
+    before = pd.read_sql(
+        "SELECT * FROM raw_data ORDER BY source_date, carrier, flight, sched_dep_time", engine
+    )
 
     again = ingest(settings, start=date(2013, 1, 1), until=date(2013, 1, 3))
-    after = pd.read_sql("SELECT * FROM raw_data ORDER BY source_date, carrier, flight, sched_dep_time", engine)
+    after = pd.read_sql(
+        "SELECT * FROM raw_data ORDER BY source_date, carrier, flight, sched_dep_time", engine
+    )
 
     assert again.rows == len(before) > 0
     pd.testing.assert_frame_equal(before, after)
@@ -81,7 +85,7 @@ def test_a_refused_request_fails_at_once_with_the_reason(settings):
     create_raw_tables(settings)
     settings.pipeline_group = 99  # the source has one group
 
-    with pytest.raises(ValueError, match="data source refused /data.*422"):
+    with pytest.raises(ValueError, match=r"data source refused /data.*422"):
         ingest(settings, until=date(2013, 1, 1))
     assert _counts(settings.data_db_url) == {}
 
@@ -113,7 +117,9 @@ def test_a_malformed_day_writes_nothing_of_that_day(settings, corrupting_source)
 )
 def test_parse_batch_names_what_is_wrong(payload, message):
     with pytest.raises(MalformedBatch, match=message):
-        parse_batch(payload, 1, date(2013, 1, 1), ["source_group", "source_date", "carrier", "distance"])
+        parse_batch(
+            payload, 1, date(2013, 1, 1), ["source_group", "source_date", "carrier", "distance"]
+        )
 
 
 def test_parse_batch_rejects_wrong_types():

@@ -35,14 +35,21 @@ def parse_dags(env: dict[str, str]) -> None:
     """What the DAG processor does in the cluster: the DAG reaches the metadata DB."""
     import os
 
-    subprocess.run([str(BIN / "airflow"), "dags", "reserialize"], env={**os.environ, **env},
-                   check=True, capture_output=True, timeout=300)
+    subprocess.run(
+        [str(BIN / "airflow"), "dags", "reserialize"],
+        env={**os.environ, **env},
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
 
 
 def test_a_wrong_password_waits_then_fails_with_a_clear_message(airflow):
     url, _ = airflow
 
-    with pytest.raises(TimeoutError, match="gave up waiting for Airflow's API server.*refuses user 'admin'"):
+    with pytest.raises(
+        TimeoutError, match=r"gave up waiting for Airflow's API server.*refuses user 'admin'"
+    ):
         first_run(settings(url, airflow_admin_password="wrong", first_run_wait_s=1.5))
 
 

@@ -25,7 +25,11 @@ def test_split_proportions_follow_the_settings(clean):
     report, frame = clean
     shares = frame["dataset"].value_counts(normalize=True)
 
-    assert report["clean_rows"] == len(frame) == report["train"] + report["validation"] + report["test"]
+    assert (
+        report["clean_rows"]
+        == len(frame)
+        == report["train"] + report["validation"] + report["test"]
+    )
     assert shares["train"] == pytest.approx(0.70, abs=0.005)
     assert shares["validation"] == pytest.approx(0.15, abs=0.005)
     assert shares["test"] == pytest.approx(0.15, abs=0.005)

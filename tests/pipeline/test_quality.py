@@ -20,8 +20,12 @@ GROUP = 1
 @pytest.fixture(params=["postgres", "sqlite"])
 def settings(request, postgres_db, tmp_path):
     url = postgres_db if request.param == "postgres" else f"sqlite:///{tmp_path / 'data.db'}"
-    settings = PipelineSettings(proyecto4_home=tmp_path / "home", data_db_url=url,
-                                pipeline_group=GROUP, quality_recompute_days=1)
+    settings = PipelineSettings(
+        proyecto4_home=tmp_path / "home",
+        data_db_url=url,
+        pipeline_group=GROUP,
+        quality_recompute_days=1,
+    )
     create_raw_tables(settings)
     return settings
 
@@ -30,50 +34,103 @@ def _ingested(engine, day: date, flights: list[tuple[str, int, str, float | None
     """raw_data rows of one day, as extraction writes them, and the day's ledger row."""
     with engine.begin() as conn:
         for carrier, number, origin, arr_delay in flights:
-            conn.execute(sa.text(
-                "INSERT INTO raw_data (source_group, source_date, year, month, day, carrier, "
-                "flight, origin, arr_delay) VALUES (:g, :d, :y, :m, :dd, :c, :f, :o, :a)"),
-                {"g": GROUP, "d": day, "y": day.year, "m": day.month, "dd": day.day, "c": carrier,
-                 "f": number, "o": origin, "a": arr_delay})
-        conn.execute(sa.text(
-            "INSERT INTO ingestion_ledger (source_group, source_date, row_count, ingested_at) "
-            "VALUES (:g, :d, :n, :t)"),
-            {"g": GROUP, "d": day, "n": len(flights), "t": datetime(2026, 1, 1)})
+            conn.execute(
+                sa.text(
+                    "INSERT INTO raw_data (source_group, source_date, year, month, day, carrier, "
+                    "flight, origin, arr_delay) VALUES (:g, :d, :y, :m, :dd, :c, :f, :o, :a)"
+                ),
+                {
+                    "g": GROUP,
+                    "d": day,
+                    "y": day.year,
+                    "m": day.month,
+                    "dd": day.day,
+                    "c": carrier,
+                    "f": number,
+                    "o": origin,
+                    "a": arr_delay,
+                },
+            )
+        conn.execute(
+            sa.text(
+                "INSERT INTO ingestion_ledger (source_group, source_date, row_count, ingested_at) "
+                "VALUES (:g, :d, :n, :t)"
+            ),
+            {"g": GROUP, "d": day, "n": len(flights), "t": datetime(2026, 1, 1)},
+        )
 
 
 def _served(engine, version: str, day: date, flights: list[tuple[str, int, str, float]]) -> None:
     metadata.create_all(engine, tables=[inference_log])
     with engine.begin() as conn:
-        conn.execute(inference_log.insert(), [
-            {"created_at": datetime.now(UTC), "features": "{}", "prediction": int(p >= 0.5),
-             "probability": p, "model_name": "flight-delay", "model_version": version,
-             "latency_ms": 1.0, "flight_date": day, "flight_carrier": c, "flight_number": n,
-             "flight_origin": o}
-            for c, n, o, p in flights])
+        conn.execute(
+            inference_log.insert(),
+            [
+                {
+                    "created_at": datetime.now(UTC),
+                    "features": "{}",
+                    "prediction": int(p >= 0.5),
+                    "probability": p,
+                    "model_name": "flight-delay",
+                    "model_version": version,
+                    "latency_ms": 1.0,
+                    "flight_date": day,
+                    "flight_carrier": c,
+                    "flight_number": n,
+                    "flight_origin": o,
+                }
+                for c, n, o, p in flights
+            ],
+        )
 
 
 def _quality(engine) -> dict:
     with engine.connect() as conn:
         rows = conn.execute(sa.select(model_quality)).mappings().all()
-    return {(r["day"] if isinstance(r["day"], date) else date.fromisoformat(str(r["day"])),
-             r["model_version"]): dict(r) for r in rows}
+    return {
+        (
+            r["day"] if isinstance(r["day"], date) else date.fromisoformat(str(r["day"])),
+            r["model_version"],
+        ): dict(r)
+        for r in rows
+    }
 
 
 def test_the_recorded_auroc_is_the_hand_computed_one(settings):
     engine = make_engine(settings.data_db_url)
     # Labels: 16 min late is delayed, 15 is not (training's threshold); no arrival delay
     # (cancelled) has no label; a flight of another group never arrives in this raw_data.
-    _ingested(engine, DAY1, [("UA", 1, "EWR", 16.0), ("UA", 2, "EWR", 15.0),
-                             ("AA", 1, "JFK", 120.0), ("AA", 2, "JFK", -5.0),
-                             ("B6", 3, "LGA", None)])
-    _served(engine, "1", DAY1, [("UA", 1, "EWR", 0.9), ("UA", 2, "EWR", 0.2),
-                                ("AA", 1, "JFK", 0.4), ("AA", 2, "JFK", 0.6),
-                                ("B6", 3, "LGA", 0.99), ("DL", 9, "LGA", 0.01)])
+    _ingested(
+        engine,
+        DAY1,
+        [
+            ("UA", 1, "EWR", 16.0),
+            ("UA", 2, "EWR", 15.0),
+            ("AA", 1, "JFK", 120.0),
+            ("AA", 2, "JFK", -5.0),
+            ("B6", 3, "LGA", None),
+        ],
+    )
+    _served(
+        engine,
+        "1",
+        DAY1,
+        [
+            ("UA", 1, "EWR", 0.9),
+            ("UA", 2, "EWR", 0.2),
+            ("AA", 1, "JFK", 0.4),
+            ("AA", 2, "JFK", 0.6),
+            ("B6", 3, "LGA", 0.99),
+            ("DL", 9, "LGA", 0.01),
+        ],
+    )
     # The same day served by a second version, and a day whose outcomes have not arrived.
     _served(engine, "2", DAY1, [("UA", 1, "EWR", 0.7), ("UA", 2, "EWR", 0.3)])
     _served(engine, "1", DAY2, [("UA", 1, "EWR", 0.9)])
 
-    report = measure_live_quality(settings, test_auroc=lambda name, version: {"1": 0.71}.get(version))
+    report = measure_live_quality(
+        settings, test_auroc=lambda name, version: {"1": 0.71}.get(version)
+    )
 
     quality = _quality(engine)
     assert report == {"days": ["2013-03-01"], "rows": 2}

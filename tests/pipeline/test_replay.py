@@ -27,6 +27,7 @@ def test_a_days_flights_become_records_with_their_keys(data_source_url, tmp_path
     assert {k.flight_date for k in keys} == {day}
     assert len(set(keys)) == len(keys)  # date, carrier, number and origin name one flight
     assert [(k.flight_carrier, k.flight_number, k.flight_origin) for k in keys] == list(
-        zip(raw["carrier"], raw["flight"], raw["origin"]))
+        zip(raw["carrier"], raw["flight"], raw["origin"], strict=False)
+    )
     assert all(set(r) == {*FEATURES, "key"} for r in records)
     assert all(r["day_of_month"] == 8 and r["month"] == 3 for r in records)

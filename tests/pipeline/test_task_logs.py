@@ -79,12 +79,16 @@ def airflow_env(home: Path, settings: dict[str, str]) -> dict[str, str]:
         for k, v in os.environ.items()
         if not k.startswith(("AIRFLOW", "_AIRFLOW", "AWS_", "PYTEST_"))
     }
-    return env | {
-        "AIRFLOW_HOME": str(home),
-        "AIRFLOW__CORE__DAGS_FOLDER": str(home / "dags"),
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
-    } | settings
+    return (
+        env
+        | {
+            "AIRFLOW_HOME": str(home),
+            "AIRFLOW__CORE__DAGS_FOLDER": str(home / "dags"),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
+        }
+        | settings
+    )
 
 
 def test_a_finished_tasks_log_is_kept_in_the_object_store_and_read_back(tmp_path):
@@ -106,12 +110,19 @@ def test_a_finished_tasks_log_is_kept_in_the_object_store_and_read_back(tmp_path
         s3.create_bucket(Bucket=bucket)  # as MinIO's provisioning does (minio.defaultBuckets)
         env = airflow_env(home, settings)
         subprocess.run(
-            [str(BIN / "airflow"), "db", "migrate"], check=True, capture_output=True, env=env,
+            [str(BIN / "airflow"), "db", "migrate"],
+            check=True,
+            capture_output=True,
+            env=env,
             timeout=300,
         )
         done = subprocess.run(
             [sys.executable, str(Path(__file__).with_name("task_log_run.py")), DAG_ID, TASK_ID],
-            capture_output=True, text=True, env=env, timeout=300, check=False,
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=300,
+            check=False,
         )
         assert done.returncode == 0, done.stderr[-3000:]
         result = json.loads(done.stdout.strip().splitlines()[-1])

@@ -56,7 +56,12 @@ def test_the_model_carries_signature_and_input_example(trained_model, tmp_path):
     # The model's own environment: no workspace lock, no Airflow.
     assert not (model_dir / "uv.lock").exists()
     assert {r.split("==")[0] for r in requirements} == {
-        "mlflow", "cloudpickle", "lightgbm", "pandas", "numpy", "pydantic"
+        "mlflow",
+        "cloudpickle",
+        "lightgbm",
+        "pandas",
+        "numpy",
+        "pydantic",
     }
 
 
@@ -69,7 +74,11 @@ def test_the_spec_describes_the_model_inputs_without_leakage(trained_model):
     assert carrier.kind == "categorical" and "UA" in carrier.categories
     assert carrier.labels["UA"] == "United Air Lines Inc."
     assert spec.feature("month").kind == "integer"
-    assert all(f.reference and abs(sum(f.reference.fractions) - 1) < 1e-6 for f in spec.features if f.name != "wind_gust")
+    assert all(
+        f.reference and abs(sum(f.reference.fractions) - 1) < 1e-6
+        for f in spec.features
+        if f.name != "wind_gust"
+    )
 
 
 def test_api_encoding_equals_training_encoding(trained_model):
@@ -89,18 +98,39 @@ def test_api_encoding_equals_training_encoding(trained_model):
     np.testing.assert_allclose(np.nan_to_num(from_api), np.nan_to_num(from_training))
     np.testing.assert_allclose(booster.predict(from_api), booster.predict(from_training))
     # The registered model encodes raw rows itself, as the API does.
-    np.testing.assert_allclose(model.predict(clean[list(FEATURES)])["probability"],
-                               booster.predict(from_training), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(
+        model.predict(clean[list(FEATURES)])["probability"],
+        booster.predict(from_training),
+        rtol=0,
+        atol=1e-12,
+    )
 
 
 @pytest.mark.parametrize(
     ("candidates", "production", "promoted", "winner"),
     [
         ([{"version": "1", "metrics": {"test_auroc": 0.70}}], None, True, "1"),
-        ([{"version": "3", "metrics": {"test_auroc": 0.70}}, {"version": "4", "metrics": {"test_auroc": 0.75}}],
-         ("2", {"test_auroc": 0.74}), True, "4"),
-        ([{"version": "3", "metrics": {"test_auroc": 0.70}}], ("2", {"test_auroc": 0.74}), False, "3"),
-        ([{"version": "3", "metrics": {"test_auroc": 0.74}}], ("2", {"test_auroc": 0.74}), False, "3"),
+        (
+            [
+                {"version": "3", "metrics": {"test_auroc": 0.70}},
+                {"version": "4", "metrics": {"test_auroc": 0.75}},
+            ],
+            ("2", {"test_auroc": 0.74}),
+            True,
+            "4",
+        ),
+        (
+            [{"version": "3", "metrics": {"test_auroc": 0.70}}],
+            ("2", {"test_auroc": 0.74}),
+            False,
+            "3",
+        ),
+        (
+            [{"version": "3", "metrics": {"test_auroc": 0.74}}],
+            ("2", {"test_auroc": 0.74}),
+            False,
+            "3",
+        ),
     ],
     ids=["first-model", "better-wins", "worse-stays-out", "tie-stays-out"],
 )
@@ -123,18 +153,22 @@ def test_a_worse_model_never_takes_production(trained_model, tmp_path):
     current = client.get_run(production.run_id).data.metrics["test_auroc"]
     worse_run = next(r for r in trained_model.runs if r["version"] != production.version)
     settings = small_budget(
-        proyecto4_home=tmp_path, data_db_url=trained_model.data_db_url,
+        proyecto4_home=tmp_path,
+        data_db_url=trained_model.data_db_url,
         mlflow_tracking_uri=trained_model.tracking_uri,
     )
 
     decision = register_champion(
-        settings, [{**worse_run, "version": worse_run["version"], "metrics": {"test_auroc": current - 0.1}}]
+        settings,
+        [{**worse_run, "version": worse_run["version"], "metrics": {"test_auroc": current - 0.1}}],
     )
 
     assert decision["promoted"] is False
     assert client.get_model_version_by_alias(MODEL_NAME, "production").version == production.version
     with create_engine(trained_model.data_db_url).connect() as conn:
-        last = conn.execute(text("SELECT promoted, reason FROM promotion_ledger ORDER BY id DESC")).first()
+        last = conn.execute(
+            text("SELECT promoted, reason FROM promotion_ledger ORDER BY id DESC")
+        ).first()
     assert last.promoted is False and "does not beat production" in last.reason
 
 
@@ -151,8 +185,10 @@ def test_tuning_explores_the_space_without_failed_trials(trained_model, tmp_path
     from trained import small_budget
 
     settings = small_budget(
-        proyecto4_home=tmp_path, data_db_url=trained_model.data_db_url,
-        optuna_trials=12, lightgbm_max_rounds=20,
+        proyecto4_home=tmp_path,
+        data_db_url=trained_model.data_db_url,
+        optuna_trials=12,
+        lightgbm_max_rounds=20,
     )
     booster, params, study = tune(settings, "accuracy", load_splits(settings))
 
@@ -165,9 +201,14 @@ def test_tuning_explores_the_space_without_failed_trials(trained_model, tmp_path
 # ----- scheduled runs stay cheap: warm start from production, smaller budget ----------------
 
 PRODUCTION_PARAMS = {
-    "learning_rate": "0.05", "num_leaves": "63", "min_data_in_leaf": "40",
-    "feature_fraction": "0.9", "bagging_fraction": "0.8", "lambda_l2": "0.5",
-    "objective": "auroc", "trials": "25",
+    "learning_rate": "0.05",
+    "num_leaves": "63",
+    "min_data_in_leaf": "40",
+    "feature_fraction": "0.9",
+    "bagging_fraction": "0.8",
+    "lambda_l2": "0.5",
+    "objective": "auroc",
+    "trials": "25",
 }
 
 
@@ -186,15 +227,23 @@ def test_tuning_plan_table(production, train_rows, trials, timeout_s, warm):
     from pipeline.training import ProductionRun, plan_tuning
     from trained import small_budget
 
-    settings = small_budget(optuna_trials=25, optuna_timeout_s=240, optuna_small_update_fraction=0.1,
-                            optuna_small_update_trials=5)
+    settings = small_budget(
+        optuna_trials=25,
+        optuna_timeout_s=240,
+        optuna_small_update_fraction=0.1,
+        optuna_small_update_trials=5,
+    )
     plan = plan_tuning(settings, train_rows, ProductionRun(*production) if production else None)
 
     assert (plan.trials, plan.timeout_s, plan.warm_start is not None) == (trials, timeout_s, warm)
     if warm:
         assert plan.warm_start == {
-            "learning_rate": 0.05, "num_leaves": 63, "min_data_in_leaf": 40,
-            "feature_fraction": 0.9, "bagging_fraction": 0.8, "lambda_l2": 0.5,
+            "learning_rate": 0.05,
+            "num_leaves": 63,
+            "min_data_in_leaf": 40,
+            "feature_fraction": 0.9,
+            "bagging_fraction": 0.8,
+            "lambda_l2": 0.5,
         }
 
 
@@ -214,12 +263,17 @@ def test_a_next_run_starts_from_production_params_with_a_smaller_budget(trained_
     from trained import small_budget
 
     settings = small_budget(
-        proyecto4_home=tmp_path, data_db_url=trained_model.data_db_url,
+        proyecto4_home=tmp_path,
+        data_db_url=trained_model.data_db_url,
         mlflow_tracking_uri=trained_model.tracking_uri,
-        optuna_trials=12, optuna_small_update_trials=2, lightgbm_max_rounds=20,
+        optuna_trials=12,
+        optuna_small_update_trials=2,
+        lightgbm_max_rounds=20,
     )
     client = MlflowClient(trained_model.tracking_uri)
-    logged = client.get_run(client.get_model_version_by_alias(MODEL_NAME, "production").run_id).data.params
+    logged = client.get_run(
+        client.get_model_version_by_alias(MODEL_NAME, "production").run_id
+    ).data.params
     splits = load_splits(settings)
 
     production = production_run(client)

@@ -28,8 +28,13 @@ def plugin(tmp_path_factory) -> InstalledPlugin:
 
 # -- real services for the commands: the shared trained model and an inference API ------
 
-PLUGIN_TAGS = (names.TAG_PROMOTION, names.TAG_PROMOTED_AT, names.TAG_PROMOTED_BY,
-               names.TAG_PREVIOUS_PRODUCTION, names.TAG_ROLLED_BACK_AT)
+PLUGIN_TAGS = (
+    names.TAG_PROMOTION,
+    names.TAG_PROMOTED_AT,
+    names.TAG_PROMOTED_BY,
+    names.TAG_PREVIOUS_PRODUCTION,
+    names.TAG_ROLLED_BACK_AT,
+)
 
 
 @pytest.fixture(scope="session")
@@ -59,7 +64,8 @@ def production_v1(model_copy, api_url):
         for key in PLUGIN_TAGS:
             client.delete_model_version_tag(name, version, key)
     reload = httpx.post(
-        f"{api_url}/load_model/", headers={"Authorization": f"Bearer {PLUGIN_ADMIN_TOKEN}"},
+        f"{api_url}/load_model/",
+        headers={"Authorization": f"Bearer {PLUGIN_ADMIN_TOKEN}"},
         timeout=60,
     )
     assert reload.status_code == 200, reload.text

@@ -28,6 +28,7 @@ def plugin_errors(stderr: str) -> list[str]:
         if not (line.startswith("Error: plugin") and "exited with error" in line)
     ]
 
+
 # The admin token of the tests' inference APIs (the plugin needs it to reload them).
 PLUGIN_ADMIN_TOKEN = "plugin-test-admin-token-0123456789"
 

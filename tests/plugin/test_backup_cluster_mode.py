@@ -92,5 +92,5 @@ def test_writers_are_the_api_ui_mlflow_and_airflows_servers():
 def test_the_backup_cronjob_is_found_by_its_component_label(cronjob):
     other = {"kind": "CronJob", "metadata": {"name": "x", "labels": {}}}
     assert parts.backup_cronjob([other, cronjob], "proyecto4") is cronjob
-    with pytest.raises(PluginError, match="set backup.enabled=true"):
+    with pytest.raises(PluginError, match=r"set backup\.enabled=true"):
         parts.backup_cronjob([other], "proyecto4")

@@ -62,10 +62,25 @@ def cluster(tmp_path, api_url, trained_model):
             "Deployment",
             "r-inference-api",
             {**instance, "app.kubernetes.io/name": "inference-api"},
-            spec={"replicas": 2, "template": {"spec": {"containers": [{"env": [{
-                "name": "INFERENCE_API_ADMIN_TOKEN",
-                "valueFrom": {"secretKeyRef": {"name": "r-api-admin", "key": "token"}},
-            }]}]}}},
+            spec={
+                "replicas": 2,
+                "template": {
+                    "spec": {
+                        "containers": [
+                            {
+                                "env": [
+                                    {
+                                        "name": "INFERENCE_API_ADMIN_TOKEN",
+                                        "valueFrom": {
+                                            "secretKeyRef": {"name": "r-api-admin", "key": "token"}
+                                        },
+                                    }
+                                ]
+                            }
+                        ]
+                    }
+                },
+            },
             status={"readyReplicas": 2},
         ),
         {
@@ -234,7 +249,9 @@ def test_mlflow_calls_log_in_as_the_mlflow_admin_of_the_release(tmp_path, monkey
         },
     }
     values = {"global": {"platform": {"mlflowAuth": {"secretName": "proyecto4-mlflow-auth"}}}}
-    (tmp_path / "cluster.json").write_text(json.dumps({"objects": [secret], "forwards": {}, "values": values}))
+    (tmp_path / "cluster.json").write_text(
+        json.dumps({"objects": [secret], "forwards": {}, "values": values})
+    )
     cluster = tmp_path
     monkeypatch.setenv("STANDIN_CLUSTER", str(cluster / "cluster.json"))
     monkeypatch.setenv("STANDIN_LOG", str(cluster / "calls.log"))
@@ -243,7 +260,10 @@ def test_mlflow_calls_log_in_as_the_mlflow_admin_of_the_release(tmp_path, monkey
     standins = Cluster("team-a", "kind-x", str(STANDINS / "helm"), str(STANDINS / "kubectl"))
     login = mlflow_release_login(standins, "r")
     assert login == ("admin", "mlflow-s3cret")
-    assert calls(cluster)[-1] == "--context kind-x --namespace team-a get secret proyecto4-mlflow-auth -o json"
+    assert (
+        calls(cluster)[-1]
+        == "--context kind-x --namespace team-a get secret proyecto4-mlflow-auth -o json"
+    )
     assert mlflow_auth(login) == {"auth": ("admin", "mlflow-s3cret")}
     # The user's own credentials win over the release's.
     monkeypatch.setenv("MLFLOW_TRACKING_USERNAME", "someone")

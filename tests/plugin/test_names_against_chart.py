@@ -15,7 +15,11 @@ def test_the_admin_secrets_the_plugin_reads_are_the_ones_the_chart_names(name):
     objects = render_chart(release=name)
     job = find(objects, "Job", f"{name}-first-run")
     env = {e["name"]: e for e in job["spec"]["template"]["spec"]["containers"][0]["env"]}
-    api = next(o for o in objects if o["kind"] == "Deployment" and o["metadata"]["name"].endswith("inference-api"))
+    api = next(
+        o
+        for o in objects
+        if o["kind"] == "Deployment" and o["metadata"]["name"].endswith("inference-api")
+    )
     api_env = {e["name"]: e for e in api["spec"]["template"]["spec"]["containers"][0]["env"]}
     values = {"global": {"platform": {"airflowAdmin": DEFAULT, "mlflowAuth": DEFAULT}}}
     secrets = {o["metadata"]["name"] for o in objects if o["kind"] == "Secret"}
@@ -40,4 +44,7 @@ def test_component_services_are_found_by_their_rendered_labels(name, component, 
     expected = f"{fullname}-master" if service == "locust-master" else fullname
 
     assert found["metadata"]["name"] == expected
-    assert release.service_port(found) == find(objects, "Service", expected)["spec"]["ports"][0]["port"]
+    assert (
+        release.service_port(found)
+        == find(objects, "Service", expected)["spec"]["ports"][0]["port"]
+    )

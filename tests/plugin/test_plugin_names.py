@@ -11,10 +11,14 @@ PLUGIN_NAMES = sorted(name for name in vars(plugin) if name.isupper())
 
 
 def test_the_plugin_defines_the_names_it_relies_on():
-    assert {"TAG_PROMOTION", "TAG_DECIDED_AT", "TAG_PREVIOUS_PRODUCTION", "BACKUP_PARTS"} <= set(PLUGIN_NAMES)
+    assert {"TAG_PROMOTION", "TAG_DECIDED_AT", "TAG_PREVIOUS_PRODUCTION", "BACKUP_PARTS"} <= set(
+        PLUGIN_NAMES
+    )
 
 
 @pytest.mark.parametrize("name", PLUGIN_NAMES)
 def test_each_plugin_name_is_the_platforms(name):
-    assert hasattr(common, name), f"{name} is in the plugin's names.py only: define it in common first"
+    assert hasattr(common, name), (
+        f"{name} is in the plugin's names.py only: define it in common first"
+    )
     assert getattr(plugin, name) == getattr(common, name)

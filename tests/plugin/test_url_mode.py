@@ -19,7 +19,13 @@ def helm_proyecto4(plugin, trained_model, api_url, model_copy):
     def run(command: str, *args: str, api: str = api_url, token: str = PLUGIN_ADMIN_TOKEN):
         urls = ["--api-url", api, "--mlflow-url", trained_model.tracking_uri]
         return plugin.run(
-            "proyecto4", command, "demo", *args, *urls, "--model-name", model_copy[0],
+            "proyecto4",
+            command,
+            "demo",
+            *args,
+            *urls,
+            "--model-name",
+            model_copy[0],
             env={"INFERENCE_API_ADMIN_TOKEN": token},
         )
 
@@ -63,11 +69,17 @@ def test_promote_moves_production_records_it_and_the_api_serves_it(
     assert served_version(api_url) == "2"
 
 
-@pytest.mark.parametrize("token, error", [
-    ("", "reloading the inference API needs its admin token: set INFERENCE_API_ADMIN_TOKEN"),
-    ("a-wrong-admin-token-0123456789", "answered 403 to POST /load_model/: wrong admin token"),
-], ids=["no token", "wrong token"])
-def test_promote_without_the_admin_token_says_so(helm_proyecto4, api_url, production_v1, token, error):
+@pytest.mark.parametrize(
+    "token, error",
+    [
+        ("", "reloading the inference API needs its admin token: set INFERENCE_API_ADMIN_TOKEN"),
+        ("a-wrong-admin-token-0123456789", "answered 403 to POST /load_model/: wrong admin token"),
+    ],
+    ids=["no token", "wrong token"],
+)
+def test_promote_without_the_admin_token_says_so(
+    helm_proyecto4, api_url, production_v1, token, error
+):
     name, client = production_v1
     done = helm_proyecto4("promote", "--version", "2", token=token)
 

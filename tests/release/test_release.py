@@ -186,7 +186,9 @@ def test_the_release_pushes_the_images_our_charts_pull():
     published = {e["name"]: e["image"] for e in matrix()}
     subcharts = {name for name in published if (REPO / "chart" / name).is_dir()}
     # The umbrella's own templates (the backup CronJob) run the dependencies' images.
-    in_subcharts = [(source, obj) for source, obj in objects if source.startswith("proyecto4/charts/")]
+    in_subcharts = [
+        (source, obj) for source, obj in objects if source.startswith("proyecto4/charts/")
+    ]
 
     assert rendered_images(in_subcharts, ours=True) == {published[name] for name in subcharts}
 

@@ -66,18 +66,43 @@ def test_monitoring_shows_live_quality_and_the_retraining_triggers(ui_env, run_p
     write_log(postgres_db, [log_row(0, 0, 10.0)])
     engine = create_engine(postgres_db)
     with engine.begin() as conn:
-        conn.execute(model_quality.insert(), [
-            {"day": date(2013, 3, d), "model_name": "flight-delay", "model_version": "2",
-             "count": 900, "delayed": 200, "auroc": a, "accuracy": 0.8, "log_loss": 0.4,
-             "calibration_error": 0.02, "test_auroc": 0.74, "computed_at": datetime.now(UTC)}
-            for d, a in ((1, 0.73), (2, 0.61))])
-        conn.execute(promotion_ledger.insert(), {
-            "decided_at": datetime.now(UTC), "model_name": "flight-delay",
-            "candidate_version": "3", "previous_version": "2", "metric": "test_auroc",
-            "candidate_value": 0.75, "previous_value": 0.74, "promoted": True,
-            "reason": "beats", "trigger": "quality decayed: v2 live AUROC 0.6100",
-            "trigger_kind": "quality_decayed", "previous_live_auroc": 0.61,
-            "previous_live_count": 900})
+        conn.execute(
+            model_quality.insert(),
+            [
+                {
+                    "day": date(2013, 3, d),
+                    "model_name": "flight-delay",
+                    "model_version": "2",
+                    "count": 900,
+                    "delayed": 200,
+                    "auroc": a,
+                    "accuracy": 0.8,
+                    "log_loss": 0.4,
+                    "calibration_error": 0.02,
+                    "test_auroc": 0.74,
+                    "computed_at": datetime.now(UTC),
+                }
+                for d, a in ((1, 0.73), (2, 0.61))
+            ],
+        )
+        conn.execute(
+            promotion_ledger.insert(),
+            {
+                "decided_at": datetime.now(UTC),
+                "model_name": "flight-delay",
+                "candidate_version": "3",
+                "previous_version": "2",
+                "metric": "test_auroc",
+                "candidate_value": 0.75,
+                "previous_value": 0.74,
+                "promoted": True,
+                "reason": "beats",
+                "trigger": "quality decayed: v2 live AUROC 0.6100",
+                "trigger_kind": "quality_decayed",
+                "previous_live_auroc": 0.61,
+                "previous_live_count": 900,
+            },
+        )
     engine.dispose()
     ui_env(db=postgres_db)
 
@@ -100,15 +125,26 @@ def test_a_promotion_ledger_of_an_older_release_reads_with_empty_trigger_columns
     from streamlit_app.data_db import promotion_decisions
 
     new = {"trigger", "trigger_kind", "previous_live_auroc", "previous_live_count"}
-    old = Table(promotion_ledger.name, MetaData(),
-                *[c.copy() for c in promotion_ledger.columns if c.name not in new])
+    old = Table(
+        promotion_ledger.name,
+        MetaData(),
+        *[c.copy() for c in promotion_ledger.columns if c.name not in new],
+    )
     engine = create_engine(postgres_db)
     old.create(engine)
     with engine.begin() as conn:
-        conn.execute(old.insert(), {
-            "decided_at": datetime.now(UTC), "model_name": "flight-delay",
-            "candidate_version": "1", "metric": "test_auroc", "candidate_value": 0.7,
-            "promoted": True, "reason": "first"})
+        conn.execute(
+            old.insert(),
+            {
+                "decided_at": datetime.now(UTC),
+                "model_name": "flight-delay",
+                "candidate_version": "1",
+                "metric": "test_auroc",
+                "candidate_value": 0.7,
+                "promoted": True,
+                "reason": "first",
+            },
+        )
     engine.dispose()
 
     ledger = promotion_decisions(postgres_db, 5)

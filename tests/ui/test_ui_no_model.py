@@ -47,16 +47,23 @@ def test_before_any_training_each_page_says_it_is_waiting_for_the_first_model(
 TOKEN = "ui-test-admin-token-0123456789"
 
 
-@pytest.mark.parametrize("ui_token, words", [
-    (TOKEN, "ui-test-unset"),
-    ("a-wrong-admin-token-0123456789", "wrong admin token"),
-], ids=["the API's token", "a wrong token"])
+@pytest.mark.parametrize(
+    "ui_token, words",
+    [
+        (TOKEN, "ui-test-unset"),
+        ("a-wrong-admin-token-0123456789", "wrong admin token"),
+    ],
+    ids=["the API's token", "a wrong token"],
+)
 def test_a_ui_with_the_admin_token_offers_to_load_and_reports_why_it_cannot(
     ui_env, run_page, trained_model, postgres_db, tmp_path, monkeypatch, ui_token, words
 ):
     # The API follows an alias nobody set, so it serves nothing while `production` exists.
     env = api_env(
-        trained_model.tracking_uri, postgres_db, tmp_path, INFERENCE_API_MODEL_ALIAS="ui-test-unset",
+        trained_model.tracking_uri,
+        postgres_db,
+        tmp_path,
+        INFERENCE_API_MODEL_ALIAS="ui-test-unset",
         INFERENCE_API_ADMIN_TOKEN=TOKEN,
     )
     with uvicorn_app("inference_api.app:create_app", env) as api:
@@ -79,7 +86,10 @@ def test_a_ui_without_the_admin_token_has_no_load_button_and_says_who_loads(
     ui_env, run_page, trained_model, postgres_db, tmp_path, monkeypatch
 ):
     env = api_env(
-        trained_model.tracking_uri, postgres_db, tmp_path, INFERENCE_API_MODEL_ALIAS="ui-test-unset",
+        trained_model.tracking_uri,
+        postgres_db,
+        tmp_path,
+        INFERENCE_API_MODEL_ALIAS="ui-test-unset",
         INFERENCE_API_ADMIN_TOKEN=TOKEN,
     )
     with uvicorn_app("inference_api.app:create_app", env) as api:

@@ -37,9 +37,9 @@ class DayCatalog:
             chunk = values[positions].tolist()
             if missing is not None:
                 gaps = missing[positions].tolist()
-                chunk = [None if gap else value for value, gap in zip(chunk, gaps)]
+                chunk = [None if gap else value for value, gap in zip(chunk, gaps, strict=False)]
             columns.append(chunk)
-        return [dict(zip(COLUMNS, row)) for row in zip(*columns)]
+        return [dict(zip(COLUMNS, row, strict=False)) for row in zip(*columns, strict=False)]
 
     def metadata(self) -> dict[str, Any]:
         return {

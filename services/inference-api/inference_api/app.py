@@ -8,6 +8,7 @@ load and the alias watcher run in the background so /health answers from the sta
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import logging
 from contextlib import asynccontextmanager
@@ -39,10 +40,9 @@ def _log_to_stderr() -> None:
 
 
 async def _keep_loaded(holder: ModelHolder, interval_s: float) -> None:
-    try:
+    # A failure is logged and kept in last_error; /ready says why.
+    with contextlib.suppress(ModelLoadError):
         await holder.load(None)
-    except ModelLoadError:
-        pass  # logged and kept in last_error; /ready says why
     if interval_s > 0:
         await holder.watch(interval_s)
 

@@ -58,13 +58,15 @@ class Guard:
     def check_admin(self, endpoint: str, credentials: HTTPAuthorizationCredentials | None) -> None:
         if self._admin is None:
             raise self.refuse(
-                endpoint, 403,
+                endpoint,
+                403,
                 f"admin endpoints are disabled: the API was started without {ADMIN_TOKEN_ENV}",
                 "not_configured",
             )
         if credentials is None:
             raise self.refuse(
-                endpoint, 401,
+                endpoint,
+                401,
                 f"{endpoint} needs the admin token: send 'Authorization: Bearer <admin token>'",
                 "missing",
             )
@@ -77,7 +79,8 @@ class Guard:
         scheme, _, key = (authorization or "").partition(" ")
         if scheme.lower() != "bearer" or not key:
             return self.refuse(
-                endpoint, 401,
+                endpoint,
+                401,
                 f"{endpoint} needs an API key: send 'Authorization: Bearer <API key>'",
                 "missing",
             )

@@ -32,8 +32,16 @@ ROOM_POLL_S = 0.002
 
 
 # In the table's order, which is also the order of a compiled positional INSERT's parameters.
-COLUMNS = ("created_at", "features", "prediction", "probability", "model_name",
-           "model_version", "latency_ms", *KEY_COLUMNS)
+COLUMNS = (
+    "created_at",
+    "features",
+    "prediction",
+    "probability",
+    "model_name",
+    "model_version",
+    "latency_ms",
+    *KEY_COLUMNS,
+)
 NO_KEY = (None,) * len(KEY_COLUMNS)
 # COPY text of a row without a key: every key column null.
 NO_KEY_TEXT = "\t\\N" * len(KEY_COLUMNS)
@@ -74,21 +82,31 @@ class _Batch:
 
     def _rows(self):
         keys = self.keys or [None] * len(self.records)
-        return zip(self.records, self.predictions, self.probabilities, keys)
+        return zip(self.records, self.predictions, self.probabilities, keys, strict=False)
 
     def as_tuples(self, created_at) -> list[tuple]:
         """Rows in COLUMNS order, `created_at` already in the driver's form."""
         return [
-            (created_at, orjson.dumps(record).decode(), prediction, probability,
-             self.model_name, self.model_version, self.latency_ms, *(key or NO_KEY))
+            (
+                created_at,
+                orjson.dumps(record).decode(),
+                prediction,
+                probability,
+                self.model_name,
+                self.model_version,
+                self.latency_ms,
+                *(key or NO_KEY),
+            )
             for record, prediction, probability, key in self._rows()
         ]
 
     def as_copy_text(self) -> str:
         """The rows in COPY text format; only features, class, probability and key vary."""
         head = f"{self.created_at.isoformat()}\t"
-        tail = (f"\t{_copy_text(self.model_name)}\t{_copy_text(self.model_version)}"
-                f"\t{self.latency_ms!r}")
+        tail = (
+            f"\t{_copy_text(self.model_name)}\t{_copy_text(self.model_version)}"
+            f"\t{self.latency_ms!r}"
+        )
         return "".join(
             f"{head}{_copy_text(orjson.dumps(record).decode())}\t{prediction}\t{probability!r}"
             f"{tail}{_key_text(key)}\n"
@@ -110,8 +128,19 @@ def _chunks(batches: list[_Batch], rows: int):
 
 
 class InferenceLogWriter:
-    def __init__(self, url: str, *, capacity: int, batch_rows: int, flush_interval_s: float,
-                 retry_interval_s: float, max_wait_s: float, on_written, on_dropped, on_waited):
+    def __init__(
+        self,
+        url: str,
+        *,
+        capacity: int,
+        batch_rows: int,
+        flush_interval_s: float,
+        retry_interval_s: float,
+        max_wait_s: float,
+        on_written,
+        on_dropped,
+        on_waited,
+    ):
         # Fail fast while the DB is down: the writer retries on its own schedule. No
         # pre-ping: a dead pooled connection fails one write, which is retried anyway.
         self.engine = create_database_engine(url, connect_timeout_s=CONNECT_TIMEOUT_S)
@@ -139,11 +168,20 @@ class InferenceLogWriter:
         self._unreported_drops = 0
 
     # -- request side ------------------------------------------------------------------
-    async def submit(self, records: Sequence, predictions, probabilities, model_name: str,
-                     model_version: str, latency_ms: float, keys: list | None = None) -> None:
+    async def submit(
+        self,
+        records: Sequence,
+        predictions,
+        probabilities,
+        model_name: str,
+        model_version: str,
+        latency_ms: float,
+        keys: list | None = None,
+    ) -> None:
         """Buffers the rows of one request; waits for room while the DB is only slow."""
-        batch = _Batch(records, predictions, probabilities, model_name, model_version,
-                       latency_ms, keys)
+        batch = _Batch(
+            records, predictions, probabilities, model_name, model_version, latency_ms, keys
+        )
         if self._offer(batch):
             return
         started = time.monotonic()
@@ -217,18 +255,19 @@ class InferenceLogWriter:
                 # The driver's executemany on plain tuples: SQLAlchemy's per-row parameter
                 # processing would cost several times the insert itself.
                 if self._insert_sql is None:
-                    insert = inference_log.insert().compile(dialect=conn.dialect,
-                                                            column_keys=list(COLUMNS))
-                    self._insert_sql = str(insert)
-                    self._created_at_to_db = (
-                        inference_log.c.created_at.type.bind_processor(conn.dialect)
-                        or (lambda value: value)
+                    insert = inference_log.insert().compile(
+                        dialect=conn.dialect, column_keys=list(COLUMNS)
                     )
+                    self._insert_sql = str(insert)
+                    self._created_at_to_db = inference_log.c.created_at.type.bind_processor(
+                        conn.dialect
+                    ) or (lambda value: value)
                 to_db = self._created_at_to_db
-                rows = [row for batch in batches
-                        for row in batch.as_tuples(to_db(batch.created_at))]
+                rows = [
+                    row for batch in batches for row in batch.as_tuples(to_db(batch.created_at))
+                ]
                 if not conn.dialect.positional:
-                    rows = [dict(zip(COLUMNS, row)) for row in rows]
+                    rows = [dict(zip(COLUMNS, row, strict=False)) for row in rows]
                 conn.exec_driver_sql(self._insert_sql, rows)
 
     def _flush(self) -> bool:
@@ -242,8 +281,11 @@ class InferenceLogWriter:
                 self._table_ready = False
                 if not self._failing:
                     self._failing = True
-                    log.warning("inference_log write failed, %d rows buffered, retrying: %s",
-                                self.buffered, exc)
+                    log.warning(
+                        "inference_log write failed, %d rows buffered, retrying: %s",
+                        self.buffered,
+                        exc,
+                    )
                 return False
             if self._failing:
                 self._failing = False
@@ -258,7 +300,9 @@ class InferenceLogWriter:
         with self._lock:
             dropped, self._unreported_drops = self._unreported_drops, 0
         if dropped:
-            log.error("inference_log buffer full (%d rows): dropped %d rows", self.capacity, dropped)
+            log.error(
+                "inference_log buffer full (%d rows): dropped %d rows", self.capacity, dropped
+            )
 
     def _run(self) -> None:
         while not self._stop.is_set():

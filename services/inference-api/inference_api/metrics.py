@@ -13,7 +13,19 @@ from inference_api.openapi import LOAD_MODEL_PATH, PREDICT_PATH
 
 # Sub-millisecond buckets: the one-row path takes well under a millisecond.
 LATENCY_BUCKETS = (
-    0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+    0.0005,
+    0.001,
+    0.002,
+    0.005,
+    0.01,
+    0.025,
+    0.05,
+    0.1,
+    0.25,
+    0.5,
+    1.0,
+    2.5,
+    5.0,
 )
 
 
@@ -42,8 +54,10 @@ class ApiMetrics:
     def __init__(self, psi: Callable[[], dict[str, float]], buffered: Callable[[], int]):
         self.registry = r = CollectorRegistry()
         self.requests = Counter(
-            names.PREDICT_REQUESTS_TOTAL, "Requests to /predict/ by outcome",
-            ["outcome"], registry=r,
+            names.PREDICT_REQUESTS_TOTAL,
+            "Requests to /predict/ by outcome",
+            ["outcome"],
+            registry=r,
         )
         for outcome in ("success", "invalid", "error"):
             self.requests.labels(outcome)
@@ -51,12 +65,16 @@ class ApiMetrics:
         self.invalid = self.requests.labels("invalid")
         self.error = self.requests.labels("error")
         self.latency = Histogram(
-            names.PREDICT_LATENCY_SECONDS, "Time to answer /predict/",
-            buckets=LATENCY_BUCKETS, registry=r,
+            names.PREDICT_LATENCY_SECONDS,
+            "Time to answer /predict/",
+            buckets=LATENCY_BUCKETS,
+            registry=r,
         )
         predictions = Counter(
-            names.PREDICTIONS_TOTAL, "Predictions served by predicted class",
-            ["predicted_class"], registry=r,
+            names.PREDICTIONS_TOTAL,
+            "Predictions served by predicted class",
+            ["predicted_class"],
+            registry=r,
         )
         self.predictions = {}  # filled per model in `serving`, keyed by class index
         self._predictions = predictions
@@ -68,23 +86,29 @@ class ApiMetrics:
         )
         self.log_written = Counter(
             names.INFERENCE_LOG_ROWS_WRITTEN,
-            "Rows written to inference_log", registry=r,
+            "Rows written to inference_log",
+            registry=r,
         )
         self.log_dropped = Counter(
             names.INFERENCE_LOG_ROWS_DROPPED,
-            "inference_log rows dropped (buffer full or shutdown with the DB down)", registry=r,
+            "inference_log rows dropped (buffer full or shutdown with the DB down)",
+            registry=r,
         )
         self.log_waited = Counter(
             names.INFERENCE_LOG_WAIT_SECONDS,
-            "Seconds requests waited for room in a full inference_log buffer", registry=r,
+            "Seconds requests waited for room in a full inference_log buffer",
+            registry=r,
         )
         Gauge(
-            names.INFERENCE_LOG_ROWS_BUFFERED, "inference_log rows waiting to be written",
+            names.INFERENCE_LOG_ROWS_BUFFERED,
+            "inference_log rows waiting to be written",
             registry=r,
         ).set_function(buffered)
         self.auth_refusals = Counter(
-            names.AUTH_REFUSALS_TOTAL, "Requests refused for a missing or wrong credential",
-            ["endpoint", "reason"], registry=r,
+            names.AUTH_REFUSALS_TOTAL,
+            "Requests refused for a missing or wrong credential",
+            ["endpoint", "reason"],
+            registry=r,
         )
         # Present at 0 from the start, so rate() and alerts see the first refusal.
         for endpoint, reasons in REFUSAL_LABELS.items():

@@ -118,7 +118,9 @@ class ModelStore:
     def resolve(self, version: str | None) -> tuple[str, str]:
         """The version number and run id of `version`, or of the alias when None."""
         name, alias = self.settings.model_name, self.settings.model_alias
-        what = f"model {name!r} " + (f"alias {alias!r}" if version is None else f"version {version}")
+        what = f"model {name!r} " + (
+            f"alias {alias!r}" if version is None else f"version {version}"
+        )
         try:
             if version is None:
                 mv = self.client.get_model_version_by_alias(name, alias)
@@ -155,18 +157,22 @@ class ModelStore:
                 artifacts = model_artifacts(model_dir)
                 if BOOSTER_ARTIFACT in artifacts:
                     # The pyfunc's own booster and spec, read directly: no pandas per request.
-                    booster, spec = load_parts(artifacts[BOOSTER_ARTIFACT], artifacts[SPEC_ARTIFACT])
+                    booster, spec = load_parts(
+                        artifacts[BOOSTER_ARTIFACT], artifacts[SPEC_ARTIFACT]
+                    )
                 else:
                     # A version registered before the model became a pyfunc (a bare LightGBM
                     # model, its spec beside it in the run) can still be in production.
                     booster = mlflow.lightgbm.load_model(model_dir)
-                    spec = FeatureSpec.load(download_artifacts(
-                        run_id=run_id,
-                        artifact_path=FEATURE_SPEC_FILE,
-                        dst_path=str(Path(tmp) / "spec"),
-                        tracking_uri=self.uri,
-                        registry_uri=self.uri,
-                    ))
+                    spec = FeatureSpec.load(
+                        download_artifacts(
+                            run_id=run_id,
+                            artifact_path=FEATURE_SPEC_FILE,
+                            dst_path=str(Path(tmp) / "spec"),
+                            tracking_uri=self.uri,
+                            registry_uri=self.uri,
+                        )
+                    )
         except Exception as exc:
             raise _classify(exc, what) from exc
         if not isinstance(booster, lightgbm.Booster):
@@ -216,8 +222,11 @@ class ModelHolder:
                 new = await asyncio.to_thread(self.store.load, number, run_id, source)
             except ModelLoadError as exc:
                 self.last_error = str(exc)
-                log.warning("model load failed, keeping %s: %s",
-                            current.version if current else "no model", exc)
+                log.warning(
+                    "model load failed, keeping %s: %s",
+                    current.version if current else "no model",
+                    exc,
+                )
                 raise
             self.current = new
             self.last_error = None

@@ -75,7 +75,8 @@ def build_openapi(
         # cannot see it: declared here, only while keys are on.
         schemes = document["components"].setdefault("securitySchemes", {})
         schemes["ApiKey"] = {
-            "type": "http", "scheme": "bearer",
+            "type": "http",
+            "scheme": "bearer",
             "description": "One of the API keys (INFERENCE_API_API_KEYS), as a bearer token",
         }
         document["paths"][PREDICT_PATH]["post"]["security"] = [{"ApiKey": []}]

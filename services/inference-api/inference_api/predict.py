@@ -97,12 +97,13 @@ def probabilities(model: LoadedModel, matrix: np.ndarray) -> list[float]:
 
 def contributions(model: LoadedModel, matrix: np.ndarray) -> list[dict[str, float]]:
     values = model.booster.predict(matrix, pred_contrib=True, num_threads=1)
-    keys = model.feature_names + ["bias"]
-    return [dict(zip(keys, row)) for row in values.tolist()]
+    keys = [*model.feature_names, "bias"]
+    return [dict(zip(keys, row, strict=False)) for row in values.tolist()]
 
 
-def predict(model: LoadedModel, matrix: np.ndarray, with_contributions: bool
-            ) -> tuple[list[float], list[int], list[dict[str, float]] | None]:
+def predict(
+    model: LoadedModel, matrix: np.ndarray, with_contributions: bool
+) -> tuple[list[float], list[int], list[dict[str, float]] | None]:
     """Probabilities, classes, and contributions when asked; safe in a worker thread.
 
     Plain lists: numpy's per-call overhead outweighs the work for one row.
@@ -112,24 +113,27 @@ def predict(model: LoadedModel, matrix: np.ndarray, with_contributions: bool
     return probs, classes, contributions(model, matrix) if with_contributions else None
 
 
-def answer(model: LoadedModel, probs: list[float], classes: list[int], single: bool,
-           contribs: list[dict[str, float]] | None, keys: list | None = None) -> bytes:
+def answer(
+    model: LoadedModel,
+    probs: list[float],
+    classes: list[int],
+    single: bool,
+    contribs: list[dict[str, float]] | None,
+    keys: list | None = None,
+) -> bytes:
     categories = model.categories
     items = [
         {"probability": p, "prediction": c, "category": categories[c]}
-        for p, c in zip(probs, classes)
+        for p, c in zip(probs, classes, strict=False)
     ]
     if contribs is not None:
-        for item, contrib in zip(items, contribs):
+        for item, contrib in zip(items, contribs, strict=False):
             item["contributions"] = contrib
     if keys is not None:
-        for item, key in zip(items, keys):
+        for item, key in zip(items, keys, strict=False):
             if key is not None:
                 item[KEY_FIELD] = key
-    if single:
-        body = items[0]
-    else:
-        body = {"predictions": items}
+    body = items[0] if single else {"predictions": items}
     body["model_name"] = model.name
     body["model_version"] = model.version
     return orjson.dumps(body)

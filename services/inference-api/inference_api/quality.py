@@ -25,7 +25,9 @@ GAUGES = {
     names.MODEL_LIVE_ACCURACY: ("accuracy", "Live accuracy of the newest day with outcomes"),
     names.MODEL_LIVE_LOG_LOSS: ("log_loss", "Live log loss of the newest day with outcomes"),
     names.MODEL_LIVE_CALIBRATION_ERROR: (
-        "calibration_error", "Live expected calibration error of the newest day with outcomes"),
+        "calibration_error",
+        "Live expected calibration error of the newest day with outcomes",
+    ),
     names.MODEL_LIVE_LABELLED: ("count", "Predictions with an outcome on the newest day"),
     names.MODEL_TEST_AUROC: ("test_auroc", "Test AUROC of the version at training"),
 }
@@ -44,14 +46,21 @@ class QualityReader(Collector):
             inspector = sa.inspect(conn)
             rows, retrains = [], {}
             if inspector.has_table(model_quality.name):
-                rows = [dict(r) for r in conn.execute(
-                    sa.select(model_quality).where(model_quality.c.day == newest)).mappings()]
+                rows = [
+                    dict(r)
+                    for r in conn.execute(
+                        sa.select(model_quality).where(model_quality.c.day == newest)
+                    ).mappings()
+                ]
             if inspector.has_table(promotion_ledger.name) and "trigger_kind" in {
                 c["name"] for c in inspector.get_columns(promotion_ledger.name)
             }:
                 kind = promotion_ledger.c.trigger_kind
-                retrains = dict(conn.execute(
-                    sa.select(kind, sa.func.count()).where(kind.is_not(None)).group_by(kind)).all())
+                retrains = dict(
+                    conn.execute(
+                        sa.select(kind, sa.func.count()).where(kind.is_not(None)).group_by(kind)
+                    ).all()
+                )
         self.rows, self.retrains = rows, retrains
 
     async def keep_fresh(self, interval_s: float) -> None:
@@ -70,8 +79,10 @@ class QualityReader(Collector):
                     family.add_metric([row["model_version"]], float(row[column]))
             yield family
         family = GaugeMetricFamily(
-            names.MODEL_RETRAINS, "Retraining runs in the promotion ledger by trigger kind",
-            labels=["kind"])
+            names.MODEL_RETRAINS,
+            "Retraining runs in the promotion ledger by trigger kind",
+            labels=["kind"],
+        )
         for kind, count in sorted(self.retrains.items()):
             family.add_metric([kind], count)
         yield family

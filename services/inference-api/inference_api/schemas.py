@@ -42,7 +42,9 @@ class LoadModelRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     version: str | None = Field(
-        None, pattern=r"^[1-9][0-9]{0,9}$", description="Version number; default: the alias",
+        None,
+        pattern=r"^[1-9][0-9]{0,9}$",
+        description="Version number; default: the alias",
         examples=["1"],
     )
 

@@ -44,8 +44,10 @@ class SingleRowPredictor:
         """Probability for one C-contiguous float64 row."""
         _safe_call(
             _LIB.LGBM_BoosterPredictForMatSingleRowFast(
-                self._config, row.ctypes.data_as(ctypes.c_void_p),
-                ctypes.byref(self._length), self._result_ptr,
+                self._config,
+                row.ctypes.data_as(ctypes.c_void_p),
+                ctypes.byref(self._length),
+                self._result_ptr,
             )
         )
         return float(self._result[0])

@@ -98,7 +98,7 @@ class RecordGenerator:
         )
         weights = _weights(ref.fractions if edges else None, len(bins))
         # A bin wholly outside [min, max] (possible with open outer edges) can never be drawn.
-        weights = [w if lo <= hi else 0.0 for w, (lo, hi) in zip(weights, bins)]
+        weights = [w if lo <= hi else 0.0 for w, (lo, hi) in zip(weights, bins, strict=False)]
         if not any(weights):
             bins, weights = [(feature.min, feature.max)], [1.0]
 

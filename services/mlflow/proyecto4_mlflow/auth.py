@@ -49,7 +49,10 @@ class User:
 
     def tracking_env(self) -> dict[str, str]:
         """The variables MLflow's client reads to log in as this user."""
-        return {"MLFLOW_TRACKING_USERNAME": self.username, "MLFLOW_TRACKING_PASSWORD": self.password}
+        return {
+            "MLFLOW_TRACKING_USERNAME": self.username,
+            "MLFLOW_TRACKING_PASSWORD": self.password,
+        }
 
 
 @dataclass(frozen=True)
@@ -63,11 +66,20 @@ class Credentials:
         missing = [name for pair in ENV_NAMES.values() for name in pair if not environ.get(name)]
         if missing:
             raise SystemExit(f"MLflow auth setup: set {', '.join(missing)}")
-        return cls(**{role: User(environ[user], environ[password]) for role, (user, password) in ENV_NAMES.items()})
+        return cls(
+            **{
+                role: User(environ[user], environ[password])
+                for role, (user, password) in ENV_NAMES.items()
+            }
+        )
 
     @classmethod
     def generate(cls) -> Credentials:
-        names = {"admin": MLFLOW_ADMIN_USER, "pipeline": MLFLOW_PIPELINE_USER, "reader": MLFLOW_READER_USER}
+        names = {
+            "admin": MLFLOW_ADMIN_USER,
+            "pipeline": MLFLOW_PIPELINE_USER,
+            "reader": MLFLOW_READER_USER,
+        }
         return cls(**{role: User(name, secrets.token_urlsafe(18)) for role, name in names.items()})
 
 
@@ -98,7 +110,11 @@ def sync_users(database_uri: str, credentials: Credentials) -> None:
     store = SqlAlchemyStore()
     store.init_db(database_uri)  # creates or migrates the auth tables
     try:
-        for user, is_admin in ((credentials.admin, True), (credentials.pipeline, False), (credentials.reader, False)):
+        for user, is_admin in (
+            (credentials.admin, True),
+            (credentials.pipeline, False),
+            (credentials.reader, False),
+        ):
             if not store.has_user(user.username, use_primary=True):
                 try:
                     store.create_user(user.username, user.password, is_admin=is_admin)
@@ -114,7 +130,9 @@ def sync_users(database_uri: str, credentials: Credentials) -> None:
         # before authentication was on has no owner) and manages the registered model (versions
         # and the production alias), whether or not it exists yet.
         store.grant_user_permission(credentials.pipeline.username, "experiment", "*", "EDIT")
-        store.grant_user_permission(credentials.pipeline.username, "registered_model", MODEL_NAME, "MANAGE")
+        store.grant_user_permission(
+            credentials.pipeline.username, "registered_model", MODEL_NAME, "MANAGE"
+        )
     finally:
         store.engine.dispose()
 
@@ -166,7 +184,9 @@ def main() -> None:
         raise SystemExit(f"MLflow auth setup: set {ENV_DATABASE_URI} and MLFLOW_AUTH_CONFIG_PATH")
     write_config(config_path, database_uri, credentials.admin.username)
     sync_users(database_uri, credentials)
-    users = ", ".join(user.username for user in (credentials.admin, credentials.pipeline, credentials.reader))
+    users = ", ".join(
+        user.username for user in (credentials.admin, credentials.pipeline, credentials.reader)
+    )
     print(f"MLflow auth: configuration at {config_path}, users ready: {users}", flush=True)
 
 

@@ -74,7 +74,9 @@ class InferenceApi:
 
     def load_model(self, version: str | None = None) -> dict[str, Any]:
         return self._call(
-            "POST", "/load_model/", json={"version": version} if version else None,
+            "POST",
+            "/load_model/",
+            json={"version": version} if version else None,
             headers=self._admin,
         )
 

@@ -113,9 +113,11 @@ def latency(frame: pd.DataFrame) -> alt.Chart:
 
 def live_auroc(quality: pd.DataFrame) -> alt.Chart:
     """Live AUROC per day (solid) and test AUROC (dashed), one color per model version."""
-    long = quality.assign(version="v" + quality["model_version"].astype(str)).melt(
-        id_vars=["day", "version"], value_vars=["auroc", "test_auroc"], var_name="kind"
-    ).dropna()
+    long = (
+        quality.assign(version="v" + quality["model_version"].astype(str))
+        .melt(id_vars=["day", "version"], value_vars=["auroc", "test_auroc"], var_name="kind")
+        .dropna()
+    )
     long["kind"] = long["kind"].map({"auroc": "live", "test_auroc": "test (training)"})
     return (
         alt.Chart(long)
@@ -125,8 +127,12 @@ def live_auroc(quality: pd.DataFrame) -> alt.Chart:
             y=alt.Y("value:Q", scale=alt.Scale(zero=False), title="AUROC"),
             color=alt.Color("version:N", legend=alt.Legend(orient="bottom")),
             strokeDash=alt.StrokeDash("kind:N", legend=alt.Legend(orient="bottom")),
-            tooltip=["version", "kind", alt.Tooltip("day:T", format="%Y-%m-%d"),
-                     alt.Tooltip("value:Q", format=".4f")],
+            tooltip=[
+                "version",
+                "kind",
+                alt.Tooltip("day:T", format="%Y-%m-%d"),
+                alt.Tooltip("value:Q", format=".4f"),
+            ],
         )
         .properties(height=280)
     )

@@ -63,9 +63,11 @@ def _read(db_url: str, timeout_s: float, table: str, query, names: list[str]) ->
             present = {c["name"] for c in inspect(conn).get_columns(table)}
             if missing := [n for n in names if n not in present]:
                 query = query.with_only_columns(
-                    *[c for c in query.selected_columns if c.name in present])
-                frame = pd.DataFrame(conn.execute(query).all(),
-                                     columns=[n for n in names if n in present])
+                    *[c for c in query.selected_columns if c.name in present]
+                )
+                frame = pd.DataFrame(
+                    conn.execute(query).all(), columns=[n for n in names if n in present]
+                )
                 return frame.assign(**dict.fromkeys(missing))[names]
             rows = conn.execute(query).all()
     except SQLAlchemyError as exc:

@@ -187,7 +187,7 @@ def _reference_median(feature: NumericFeature) -> float | None:
     if total <= 0:
         return None
     seen = 0.0
-    for low, high, share in zip(ref.edges, ref.edges[1:], ref.fractions):
+    for low, high, share in zip(ref.edges, ref.edges[1:], ref.fractions, strict=False):
         seen += share
         if seen >= total / 2:
             # The outer bins may be open (infinite edges): then the finite edge stands in.

@@ -27,7 +27,8 @@ class UISettings(CommonSettings):
         from streamlit_app.api_client import InferenceApi
 
         return InferenceApi(
-            self.inference_api_url, self.ui_request_timeout_s,
+            self.inference_api_url,
+            self.ui_request_timeout_s,
             admin_token=self.inference_api_admin_token.get_secret_value().strip(),
             api_key=self.inference_api_key.get_secret_value().strip(),
         )

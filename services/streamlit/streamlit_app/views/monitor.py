@@ -79,8 +79,18 @@ def show_live_quality(settings: UISettings) -> None:
     if not retrains.empty:
         st.subheader("Retraining triggers")
         st.dataframe(
-            retrains[["decided_at", "trigger_kind", "trigger", "previous_version",
-                      "previous_live_auroc", "candidate_version", "promoted", "reason"]],
+            retrains[
+                [
+                    "decided_at",
+                    "trigger_kind",
+                    "trigger",
+                    "previous_version",
+                    "previous_live_auroc",
+                    "candidate_version",
+                    "promoted",
+                    "reason",
+                ]
+            ],
             hide_index=True,
         )
 
