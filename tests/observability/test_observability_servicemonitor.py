@@ -43,7 +43,8 @@ CUSTOM = {
 @pytest.mark.parametrize("values, release", [({}, RELEASE), (CUSTOM, "kube-prometheus-stack")])
 def test_every_monitoring_object_carries_the_prometheus_release_label(chart, values, release):
     objects = [doc for docs in chart.monitoring(values).values() for doc in docs]
-    assert len(objects) == 4
+    # The ServiceMonitor, the PrometheusRule and the dashboard ConfigMaps (model quality included).
+    assert len(objects) == 5
     assert {doc["metadata"]["labels"]["release"] for doc in objects} == {release}
 
 
