@@ -7,9 +7,12 @@ import sys
 import httpx
 import pytest
 from conftest import logged_in_as
-from proyecto4_common.names import MODEL_NAME, PRODUCTION_ALIAS
+from proyecto4_common.names import ADMIN_TOKEN_ENV, MODEL_NAME, PRODUCTION_ALIAS
 from proyecto4_mlflow.auth import User
 from servers import REPO, uvicorn_app
+
+# The inference API's admin token: the plugin's promote and rollback reload the API with it.
+API_ADMIN_TOKEN = "mlflow-auth-test-admin-token-0123"
 
 API = "/api/2.0/mlflow"
 # The API loads the model before /ready answers; a loaded shared machine needs more than the default.
@@ -106,6 +109,8 @@ def _api_env(secured_model, user) -> dict[str, str]:
         "MLFLOW_TRACKING_URI": secured_model.url,
         "DATA_DB_URL": secured_model.data_db_url,
         "INFERENCE_API_WATCH_INTERVAL_S": "0",
+        # promote and rollback reload the API, which needs its admin token (issue 16).
+        ADMIN_TOKEN_ENV: API_ADMIN_TOKEN,
         # No retries for minutes on a refused request.
         "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0",
     }
@@ -193,6 +198,7 @@ def test_the_plugin_promotes_and_rolls_back_with_the_admin_user(
                 if user
                 else {"MLFLOW_TRACKING_USERNAME": "", "MLFLOW_TRACKING_PASSWORD": ""}
             )
+            env[ADMIN_TOKEN_ENV] = API_ADMIN_TOKEN
             return plugin.run("proyecto4", command, "demo", *args, *urls, env=env)
 
         def production() -> str:
