@@ -74,7 +74,7 @@ def test_generated_connection_strings_use_the_generated_passwords():
 def test_generated_secrets_are_kept_on_uninstall():
     objects = umbrella_secrets()
 
-    assert len(objects) == 13
+    assert len(objects) == 14
     assert {o["metadata"]["annotations"]["helm.sh/resource-policy"] for o in objects} == {"keep"}
 
 
