@@ -62,18 +62,8 @@ def mlflow(cluster):
         cluster, cluster.find("Job", f"{RELEASE}-mlflow-db-migrate"), 300
     )
     assert code == 0, logs[-3000:]
-    try:
-        return start(cluster, "Deployment", "mlflow", "/health")
-    except AssertionError as error:
-        # A known defect (issue 16, not resolved): MLflow's first auth migration (8606fa83a998)
-        # names two foreign keys fk_user_id, which MySQL and MariaDB refuse (errno 121), so the
-        # auth-setup init container cannot create the permission store on MySQL. Any other
-        # failure still fails the test.
-        if "auth-setup" in str(error) and "Duplicate key on write or update" in str(error):
-            pytest.xfail(
-                "MLflow's auth store cannot be created on MySQL/MariaDB (duplicate FK name fk_user_id)"
-            )
-        raise
+    # Its init container auth-setup creates MLflow's permission store on the MySQL first.
+    return start(cluster, "Deployment", "mlflow", "/health")
 
 
 @pytest.fixture(scope="module")

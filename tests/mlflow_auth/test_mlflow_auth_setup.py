@@ -45,6 +45,36 @@ def test_sync_creates_the_users_and_a_second_run_rotates_a_changed_password(stor
     store.engine.dispose()
 
 
+def test_the_store_is_created_on_mysql_and_the_server_finds_it_migrated(mysql_db):
+    """The chart's store is MySQL, where MLflow's own first migration fails alone (two foreign
+    keys named fk_user_id); the server's start-up migration must then find nothing to do."""
+    from sqlalchemy import create_engine, text
+
+    credentials = Credentials.generate()
+    sync_users(mysql_db, credentials)
+    sync_users(mysql_db, credentials)
+
+    store = _store(mysql_db)  # what the server does at start-up, without our renaming
+    assert store.authenticate_user(credentials.pipeline.username, credentials.pipeline.password)
+    store.engine.dispose()
+    engine = create_engine(mysql_db)
+    with engine.connect() as conn:
+        heads = conn.execute(text("SELECT version_num FROM alembic_version_auth")).scalars().all()
+        keys = conn.execute(
+            text(
+                "SELECT constraint_name FROM information_schema.referential_constraints"
+                " WHERE constraint_schema = DATABASE()"
+                " AND table_name IN ('experiment_permissions', 'registered_model_permissions')"
+            )
+        ).scalars()
+        assert sorted(keys) == ["fk_registered_model_perm_user_id", "fk_user_id"]
+    engine.dispose()
+    from alembic.script import ScriptDirectory
+    from mlflow.server.auth.db.utils import _get_alembic_config
+
+    assert heads == [ScriptDirectory.from_config(_get_alembic_config(mysql_db)).get_current_head()]
+
+
 def test_the_configuration_file_is_owner_only_and_refuses_by_default_to_write(tmp_path):
     path = write_config(
         tmp_path / "auth" / "basic_auth.ini", "mysql+pymysql://mlflow:pw@mysql/mlflow_auth", "admin"

@@ -16,6 +16,8 @@ import configparser
 import json
 import os
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -101,6 +103,34 @@ def write_config(path: Path | str, database_uri: str, admin_username: str) -> Pa
     return path
 
 
+# MLflow's first auth migration (8606fa83a998) gives the foreign keys of two tables the same
+# name, fk_user_id. MySQL and MariaDB want constraint names unique in a database (errno 121,
+# "Duplicate key on write or update"), so on the chart's MySQL the migration stops halfway.
+# While this process migrates the store, the second table's key gets a name of its own; the
+# rest is MLflow's own migrations, and the server finds the store at their head.
+_SECOND_TABLE = "CREATE TABLE registered_model_permissions"
+_SHARED_NAME = "CONSTRAINT fk_user_id "
+_OWN_NAME = "CONSTRAINT fk_registered_model_perm_user_id "
+
+
+def _own_foreign_key_name(conn, cursor, statement, parameters, context, executemany):
+    if conn.dialect.name in ("mysql", "mariadb") and statement.lstrip().startswith(_SECOND_TABLE):
+        statement = statement.replace(_SHARED_NAME, _OWN_NAME)
+    return statement, parameters
+
+
+@contextmanager
+def _mysql_safe_migrations() -> Iterator[None]:
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    event.listen(Engine, "before_cursor_execute", _own_foreign_key_name, retval=True)
+    try:
+        yield
+    finally:
+        event.remove(Engine, "before_cursor_execute", _own_foreign_key_name)
+
+
 def sync_users(database_uri: str, credentials: Credentials) -> None:
     """Creates or updates the three users and the pipeline's grants (idempotent; several
     server pods may run it at once)."""
@@ -108,7 +138,8 @@ def sync_users(database_uri: str, credentials: Credentials) -> None:
     from mlflow.server.auth.sqlalchemy_store import SqlAlchemyStore
 
     store = SqlAlchemyStore()
-    store.init_db(database_uri)  # creates or migrates the auth tables
+    with _mysql_safe_migrations():
+        store.init_db(database_uri)  # creates or migrates the auth tables
     try:
         for user, is_admin in (
             (credentials.admin, True),
