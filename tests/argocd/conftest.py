@@ -1,8 +1,7 @@
 from pathlib import Path
 
 import pytest
-import yaml
-from chart.chart_render import helm
+from chart.chart_render import helm, load_manifests
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -14,6 +13,6 @@ def render():
     def render(chart: Path, *args: str, release: str = "proyecto4") -> list[dict]:
         done = helm("template", release, str(chart), *args)
         assert done.returncode == 0, done.stderr
-        return [doc for doc in yaml.safe_load_all(done.stdout) if doc]
+        return load_manifests(done.stdout)
 
     return render

@@ -15,6 +15,7 @@ from chart.chart_render import (
     container_env,
     find,
     helm,
+    load_manifests,
     prepared_chart,
     render_chart,
     render_with_sources,
@@ -201,7 +202,7 @@ def _render_against(cluster_secrets: dict, tmp_path, monkeypatch) -> list[dict]:
             "templates/secret-generated.yaml",
         )
     assert result.returncode == 0, result.stderr
-    return [o for o in yaml.safe_load_all(result.stdout) if o]
+    return load_manifests(result.stdout)
 
 
 def test_an_upgrade_keeps_the_token_already_in_the_cluster(tmp_path, monkeypatch):

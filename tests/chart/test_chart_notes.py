@@ -6,8 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
-import yaml
-from chart.chart_render import NAMESPACE, helm, prepared_chart, real_deps_dir
+from chart.chart_render import NAMESPACE, helm, load_manifests, prepared_chart, real_deps_dir
 
 pytestmark = pytest.mark.skipif(
     real_deps_dir() is None, reason="needs the real dependency charts (PROYECTO4_DEPS_DIR)"
@@ -36,7 +35,7 @@ def install_dry_run(release: str) -> tuple[str, list[str]]:
 
 
 def rendered_names(documents: list[str], kind: str) -> set[str]:
-    objects = [yaml.safe_load(document) for document in documents]
+    objects = load_manifests("\n---\n".join(documents))
     return {o["metadata"]["name"] for o in objects if isinstance(o, dict) and o.get("kind") == kind}
 
 
