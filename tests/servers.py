@@ -106,3 +106,22 @@ def airflow_api_server(env: dict[str, str]) -> Iterator[str]:
         timeout=180,
     ):
         yield url
+
+
+@contextlib.contextmanager
+def logged_in_as(user) -> Iterator[None]:
+    """MLflow's client in this process logs in as `user` (None: anonymous) inside the block."""
+    keys = ("MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD")
+    saved = {key: os.environ.get(key) for key in keys}
+    for key in keys:
+        os.environ.pop(key, None)
+    if user is not None:
+        os.environ.update(user.tracking_env())
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value

@@ -3,35 +3,14 @@ credentials generated into a PROYECTO4_HOME), and the platform's parts logging i
 
 from __future__ import annotations
 
-import contextlib
-import os
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from servers import free_port
+from servers import free_port, logged_in_as
 from trained import TRAINED_WINDOW, run_pipeline_steps, small_budget
-
-
-@contextlib.contextmanager
-def logged_in_as(user) -> Iterator[None]:
-    """MLflow's client in this process logs in as `user` (None: anonymous) inside the block."""
-    keys = ("MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD")
-    saved = {key: os.environ.get(key) for key in keys}
-    for key in keys:
-        os.environ.pop(key, None)
-    if user is not None:
-        os.environ.update(user.tracking_env())
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 @pytest.fixture(scope="session")

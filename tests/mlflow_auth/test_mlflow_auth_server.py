@@ -6,10 +6,9 @@ import sys
 
 import httpx
 import pytest
-from conftest import logged_in_as
 from proyecto4_common.names import ADMIN_TOKEN_ENV, MODEL_NAME, PRODUCTION_ALIAS
 from proyecto4_mlflow.auth import User
-from servers import REPO, uvicorn_app
+from servers import REPO, logged_in_as, uvicorn_app
 
 # The inference API's admin token: the plugin's promote and rollback reload the API with it.
 API_ADMIN_TOKEN = "mlflow-auth-test-admin-token-0123"
