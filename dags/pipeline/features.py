@@ -31,6 +31,9 @@ USELESS_COLUMNS = (
 )
 
 CATEGORICAL_FEATURES = ("carrier", "origin", "dest")
+# Date parts: a window of recent days never has training's distribution of them, so input
+# drift leaves them out (pipeline/drift.py).
+CALENDAR_FEATURES = ("month", "day_of_month", "day_of_week")
 WEATHER_FEATURES = (
     "temp",
     "dewp",
