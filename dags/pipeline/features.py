@@ -10,6 +10,9 @@ import numpy as np
 import pandas as pd
 
 TARGET = "delayed"
+# clean_data's day of each flight: not a feature; it tells which rows came after a model's
+# training data (training.versus_production).
+FLIGHT_DATE = "flight_date"
 # Arrival more than this many minutes late counts as delayed.
 DELAY_THRESHOLD_MIN = 15
 
