@@ -15,7 +15,7 @@ from pipeline.retrain import QUALITY_DECAYED
 from pipeline.steps import run_pipeline_once
 from proyecto4_common.feature_spec import FeatureSpec
 from proyecto4_common.names import MODEL_NAME, PRODUCTION_ALIAS
-from proyecto4_common.tables import model_quality, promotion_ledger
+from proyecto4_common.tables import input_drift, model_quality, promotion_ledger
 from servers import uvicorn_app
 from sqlalchemy import select
 from trained import small_budget
@@ -94,6 +94,7 @@ def test_decayed_live_quality_retrains_promotes_the_better_model_and_keeps_a_wor
         engine = make_engine(postgres_db)
         with engine.connect() as conn:
             quality = conn.execute(select(model_quality)).mappings().all()
+            drift = conn.execute(select(input_drift)).mappings().all()
             [ledger] = (
                 conn.execute(
                     select(promotion_ledger).where(
@@ -107,6 +108,9 @@ def test_decayed_live_quality_retrains_promotes_the_better_model_and_keeps_a_wor
             (date(2013, 3, d), narrow_version) for d in (1, 2, 3)
         }
         assert loop.trigger.kind == QUALITY_DECAYED, loop.trigger.reason
+        # Drift was measured against the narrow model's reference (its trigger is off here).
+        assert [d.day for d in loop.trigger.drift][-1] == MARCH[1]
+        assert {(r["day"], r["model_version"]) for r in drift} >= {(MARCH[1], narrow_version)}
         assert loop.trigger.live.auroc < loop.trigger.live.test_auroc - 0.02
         # The better model is promoted, measured on March rows neither model trained on.
         decision = loop.decision
@@ -132,5 +136,7 @@ def test_decayed_live_quality_retrains_promotes_the_better_model_and_keeps_a_wor
         assert worse.ingested["days"] == 0
         assert worse.decision["promoted"] is False, worse.decision["reason"]
         assert worse.decision["candidate_value"] < worse.decision["previous_value"]
-        assert client.get_model_version_by_alias(MODEL_NAME, PRODUCTION_ALIAS).version == better
+        assert (
+            str(client.get_model_version_by_alias(MODEL_NAME, PRODUCTION_ALIAS).version) == better
+        )
         assert _load(api) == better
