@@ -37,19 +37,9 @@ def small_budget(**settings):
 
 def run_pipeline_steps(settings, start: date, until: date) -> tuple[list[dict], dict]:
     """The DAG's steps in order, without Airflow (the DAG tests run the real DAG)."""
-    from pipeline.champion import register_champion
-    from pipeline.extract import create_raw_tables, ingest
-    from pipeline.preprocess import preprocess_and_split
-    from pipeline.quality import measure_live_quality
-    from pipeline.retrain import decide_retraining
-    from pipeline.training import train_and_log
+    from pipeline.steps import run_pipeline_once
 
-    create_raw_tables(settings)
-    ingest(settings, start=start, until=until)
-    measure_live_quality(settings)
-    trigger = decide_retraining(settings)
-    if not trigger.retrain:
-        return [], {"promoted": False, "reason": trigger.reason}
-    preprocess_and_split(settings)
-    runs = [train_and_log(settings, objective) for objective in ("accuracy", "auroc")]
-    return runs, register_champion(settings, runs, trigger.as_dict())
+    run = run_pipeline_once(settings, start=start, until=until)
+    if not run.trigger.retrain:
+        return [], {"promoted": False, "reason": run.trigger.reason}
+    return run.runs, run.decision

@@ -21,6 +21,8 @@ pipeline_app = typer.Typer(
     help="The Airflow pipeline, run locally with the real DAG.", no_args_is_help=True
 )
 app.add_typer(pipeline_app, name="pipeline")
+scenario_app = typer.Typer(help="Scenarios that show the platform at work.", no_args_is_help=True)
+app.add_typer(scenario_app, name="scenario")
 console = Console(stderr=True)
 
 DEFAULT_DEMO_UNTIL = date(2013, 3, 31)
@@ -226,6 +228,67 @@ def replay(
         f"{report.failed} not answered 200"
     )
     raise typer.Exit(1 if report.failed else 0)
+
+
+@scenario_app.command("decay")
+def scenario_decay(
+    home: Annotated[
+        Path | None,
+        typer.Option(help="Folder of the scenario's state (default PROYECTO4_HOME/scenario-decay)"),
+    ] = None,
+    start: Annotated[str, typer.Option(help="First day replayed")] = "2013-03-01",
+    end: Annotated[str, typer.Option(help="Last day replayed")] = "2013-08-31",
+    outcome_lag_days: Annotated[
+        int, typer.Option(min=0, help="Days between a day's predictions and its outcomes")
+    ] = 1,
+) -> None:
+    """Trains on January-February 2013, replays March-August day by day through the API
+    with outcomes arriving behind the predictions, retrains when live quality decays or
+    drift stays high (on_decay), promotes when better; prints the days, leaves a PNG plot."""
+    from proyecto4.decay_scenario import run_decay_scenario
+
+    first, last = _parse_date(start, "--start"), _parse_date(end, "--end")
+    if last < first:
+        raise typer.BadParameter("must not be before --start", param_hint="--end")
+    home = home or _settings().proyecto4_home / "scenario-decay"
+    console.print(f"[bold]scenario decay[/bold] in {home} (emptied first)")
+    print(
+        f"{'day':<10} {'labelled':>8} {'refused':>7} {'live AUROC':>10} {'test AUROC':>10} "
+        f"{'drift PSI':>9} {'model':>5} {'retrains':>8} {'s':>4}  event",
+        flush=True,
+    )
+
+    def show(row) -> None:
+        def number(value, width):
+            return f"{value:>{width}.4f}" if value is not None else f"{'-':>{width}}"
+
+        drift = f"{row.drift_psi:>9.2f}" if row.drift_psi is not None else f"{'-':>9}"
+        print(
+            f"{row.day.isoformat():<10} {row.labelled:>8} {row.refused:>7} "
+            f"{number(row.live_auroc, 10)} "
+            f"{number(row.test_auroc, 10)} {drift} {'v' + row.model_version:>5} "
+            f"{row.retrains:>8} {row.seconds:>4.0f}  {row.event}",
+            flush=True,
+        )
+
+    result = run_decay_scenario(
+        home,
+        start=first,
+        end=last,
+        outcome_lag_days=outcome_lag_days,
+        on_day=show,
+        on_note=lambda text: console.print(f"[dim]{text}[/dim]"),
+    )
+    by_kind: dict[str, int] = {}
+    for row in result.days:
+        if row.event:
+            kind = row.event.split("(")[1].split(")")[0]
+            by_kind[kind] = by_kind.get(kind, 0) + 1
+    console.print(
+        f"{len(result.days)} days in {result.seconds / 60:.1f} min; retrains: "
+        + (", ".join(f"{n} {k}" for k, n in sorted(by_kind.items())) or "none")
+        + f"\ntable {result.table}\nplot  {result.plot}"
+    )
 
 
 @app.command()

@@ -34,6 +34,8 @@ INGESTION_LEDGER_TABLE = "ingestion_ledger"
 PROMOTION_LEDGER_TABLE = "promotion_ledger"
 # Live quality per flight day and model version: served predictions joined with outcomes.
 MODEL_QUALITY_TABLE = "model_quality"
+# Input drift per ingested day against the production model's training reference.
+INPUT_DRIFT_TABLE = "input_drift"
 
 # Model-version tags. The pipeline's register_champion_model writes TAG_PROMOTION (a
 # PROMOTED_PREFIX or KEPT_OUT_PREFIX decision text), TAG_DECIDED_AT and, on a promotion that

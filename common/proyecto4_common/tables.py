@@ -23,6 +23,7 @@ from sqlalchemy import (
 
 from proyecto4_common.names import (
     INFERENCE_LOG_TABLE,
+    INPUT_DRIFT_TABLE,
     MODEL_QUALITY_TABLE,
     PROMOTION_LEDGER_TABLE,
 )
@@ -90,6 +91,21 @@ model_quality = Table(
     Column("calibration_error", Float, nullable=False),  # expected calibration error
     # The version's test AUROC at training, the baseline live AUROC is compared with.
     Column("test_auroc", Float, nullable=True),
+    Column("computed_at", DateTime(timezone=True), nullable=False),
+)
+
+input_drift = Table(
+    INPUT_DRIFT_TABLE,
+    metadata,
+    # The newest ingested day of the trailing window, and the version whose training
+    # reference (feature_spec.json) the window was compared with.
+    Column("day", Date, primary_key=True),
+    Column("model_name", String(200), primary_key=True),
+    Column("model_version", String(50), primary_key=True),
+    Column("window_days", Integer, nullable=False),
+    Column("rows", Integer, nullable=False),
+    Column("psi", Float, nullable=False),  # the largest PSI of a feature
+    Column("feature", String(100), nullable=False),  # the feature that has it
     Column("computed_at", DateTime(timezone=True), nullable=False),
 )
 

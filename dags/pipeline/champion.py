@@ -43,13 +43,23 @@ def decide(
     if not candidates:
         raise ValueError("no candidate model to consider")
     champion = max(candidates, key=lambda c: c["metrics"][metric])
-    value = champion["metrics"][metric]
+    # Both scored on the rows neither trained on (training.versus_production) when there
+    # are enough; else each one's logged metric, from the split it was trained on.
+    versus = champion.get("versus_production") or {}
+    same_rows = production is not None and versus.get("version") == production[0]
+    value = versus["candidate"][metric] if same_rows else champion["metrics"][metric]
     decision = {
         "candidate_version": champion["version"],
         "candidate_value": value,
         "metric": metric,
         "previous_version": production[0] if production else None,
-        "previous_value": production[1].get(metric) if production else None,
+        "previous_value": (
+            versus["production"][metric]
+            if same_rows
+            else production[1].get(metric)
+            if production
+            else None
+        ),
     }
     if production is None:
         return {
@@ -58,6 +68,12 @@ def decide(
             "reason": f"no production model yet; {metric}={value:.4f}",
         }
     previous = decision["previous_value"]
+    where = (
+        f" on the {versus['rows']} validation and test rows after "
+        f"{versus['since']}, which neither trained on"
+        if same_rows
+        else ", as logged at its training"
+    )
     if production[0] == champion["version"]:
         return {**decision, "promoted": False, "reason": "candidate is already in production"}
     if previous is None or value > previous:
@@ -65,12 +81,15 @@ def decide(
         return {
             **decision,
             "promoted": True,
-            "reason": f"{metric} {value:.4f} beats production v{production[0]} ({shown})",
+            "reason": f"{metric} {value:.4f} beats production v{production[0]} ({shown}{where})",
         }
     return {
         **decision,
         "promoted": False,
-        "reason": f"{metric} {value:.4f} does not beat production v{production[0]} ({previous:.4f})",
+        "reason": (
+            f"{metric} {value:.4f} does not beat production v{production[0]} "
+            f"({previous:.4f}{where})"
+        ),
     }
 
 

@@ -10,6 +10,9 @@ import numpy as np
 import pandas as pd
 
 TARGET = "delayed"
+# clean_data's day of each flight: not a feature; it tells which rows came after a model's
+# training data (training.versus_production).
+FLIGHT_DATE = "flight_date"
 # Arrival more than this many minutes late counts as delayed.
 DELAY_THRESHOLD_MIN = 15
 
@@ -31,6 +34,9 @@ USELESS_COLUMNS = (
 )
 
 CATEGORICAL_FEATURES = ("carrier", "origin", "dest")
+# Date parts: a window of recent days never has training's distribution of them, so input
+# drift leaves them out (pipeline/drift.py).
+CALENDAR_FEATURES = ("month", "day_of_month", "day_of_week")
 WEATHER_FEATURES = (
     "temp",
     "dewp",

@@ -9,7 +9,7 @@ from proyecto4_common.names import CLEAN_TABLE, RAW_TABLE
 from sklearn.model_selection import train_test_split
 
 from pipeline.db import make_engine, replace_table
-from pipeline.features import TARGET, build_features
+from pipeline.features import FLIGHT_DATE, TARGET, build_features
 from pipeline.settings import PipelineSettings
 
 log = logging.getLogger(__name__)
@@ -37,6 +37,10 @@ def preprocess_and_split(settings: PipelineSettings) -> dict[str, int]:
     engine = make_engine(settings.data_db_url)
     raw = pd.read_sql_table(RAW_TABLE, engine)
     features = build_features(raw)
+    # build_features keeps the labelled rows in order.
+    features[FLIGHT_DATE] = pd.to_datetime(
+        raw.loc[raw["arr_delay"].notna(), "source_date"]
+    ).dt.date.to_numpy()
     if features[TARGET].nunique() < 2 or len(features) < 20:
         raise ValueError(
             f"raw_data has {len(features)} labelled rows with classes "

@@ -112,3 +112,23 @@ def replay(
                 on_day(day, len(records))
     report.seconds = time.monotonic() - started
     return report
+
+
+def servable(records: list[dict], spec) -> tuple[list[dict], int]:
+    """The keyed records a model of feature spec `spec` takes, and how many it would refuse:
+    a client that read GET /model leaves out the flights the model cannot answer (a
+    destination it never saw, a null it was never trained with) rather than have the
+    whole list refused."""
+    import numpy as np
+    from proyecto4_common.feature_spec import RecordError
+
+    encoder = spec.encoder()
+    scratch = np.empty(len(spec.features))
+    kept = []
+    for record in records:
+        try:
+            encoder.encode_into({k: v for k, v in record.items() if k != KEY_FIELD}, scratch)
+        except RecordError:
+            continue
+        kept.append(record)
+    return kept, len(records) - len(kept)

@@ -1,23 +1,27 @@
 """decide_retraining: does this run tune new models, and why?
 
 With `PIPELINE_RETRAIN_POLICY=always` (the default) every run retrains, as the pipeline always did.
-With `on_decay` a run retrains only when there is no production model yet or when the
+With `on_decay` a run retrains only when there is no production model yet, when the
 production model's live AUROC (model_quality, count-weighted over its newest
 `quality_window_days` recorded days, at least `quality_min_count` labelled predictions)
-fell below its test AUROC by more than `quality_auroc_margin`. The reason goes to the
-promotion ledger with the decision the retraining leads to.
+fell below its test AUROC by more than `quality_auroc_margin`, or when input drift against
+its training reference stayed above `drift_psi_threshold` on each of the newest
+`drift_days` ingested days (pipeline/drift.py). Live quality is asked first: it is what
+drift only suggests. The reason goes to the promotion ledger with the decision the
+retraining leads to.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 import pandas as pd
 from proyecto4_common.tables import model_quality, upgrade
 from sqlalchemy import select
 
 from pipeline.db import make_engine
+from pipeline.drift import DayDrift
 from pipeline.settings import PipelineSettings
 
 log = logging.getLogger(__name__)
@@ -36,6 +40,7 @@ class LiveQuality:
 
 # Kinds of retraining trigger (promotion_ledger.trigger_kind, a metric label in the API).
 ALWAYS, NO_PRODUCTION, QUALITY_DECAYED = "always", "no_production", "quality_decayed"
+DRIFT_HIGH = "drift_high"
 
 
 @dataclass
@@ -44,6 +49,7 @@ class Trigger:
     reason: str
     live: LiveQuality | None = None
     kind: str | None = None  # set when it retrains
+    drift: list[DayDrift] = field(default_factory=list)
 
     def as_dict(self) -> dict:
         return {
@@ -51,6 +57,7 @@ class Trigger:
             "reason": self.reason,
             "kind": self.kind,
             "live": asdict(self.live) if self.live else None,
+            "drift": [{**asdict(d), "day": d.day.isoformat()} for d in self.drift],
         }
 
 
@@ -68,25 +75,64 @@ def live_quality(rows: pd.DataFrame, version: str, window_days: int) -> LiveQual
     )
 
 
+def drift_verdict(drift: list[DayDrift], settings: PipelineSettings) -> tuple[bool, str]:
+    """Did drift stay above the threshold on each of the newest `drift_days` days?"""
+    if settings.drift_psi_threshold <= 0:
+        return False, "drift trigger off"
+    if not drift:
+        return False, "no drift measured"
+    high = len(drift) >= settings.drift_days and all(
+        d.psi > settings.drift_psi_threshold for d in drift[-settings.drift_days :]
+    )
+    newest = drift[-1]
+    above = sum(d.psi > settings.drift_psi_threshold for d in drift[-settings.drift_days :])
+    shown = (
+        f"input drift PSI {newest.psi:.2f} ({newest.feature}, {settings.drift_window_days}-day "
+        f"window to {newest.day}), above {settings.drift_psi_threshold:g} on {above} of the "
+        f"newest {settings.drift_days} days"
+    )
+    return high, shown
+
+
 def decide(
-    live: LiveQuality | None, production_version: str | None, settings: PipelineSettings
+    live: LiveQuality | None,
+    production_version: str | None,
+    settings: PipelineSettings,
+    drift: list[DayDrift] | None = None,
 ) -> Trigger:
-    """Pure decision from the production model's live quality."""
+    """Pure decision from the production model's live quality and input drift."""
+    drift = drift or []
     if settings.retrain_policy == "always":
-        return Trigger(True, "every run retrains (PIPELINE_RETRAIN_POLICY=always)", live, ALWAYS)
-    if production_version is None:
-        return Trigger(True, "no production model yet", live, NO_PRODUCTION)
-    if live is None or live.auroc is None:
-        return Trigger(False, f"no live quality of v{production_version} yet", live)
-    if live.count < settings.quality_min_count:
         return Trigger(
-            False,
+            True, "every run retrains (PIPELINE_RETRAIN_POLICY=always)", live, ALWAYS, drift
+        )
+    if production_version is None:
+        return Trigger(True, "no production model yet", live, NO_PRODUCTION, drift)
+    drifted, drift_shown = drift_verdict(drift, settings)
+    decayed, quality_shown = _quality_verdict(live, production_version, settings)
+    if decayed:
+        return Trigger(
+            True, f"quality decayed: {quality_shown}; {drift_shown}", live, QUALITY_DECAYED, drift
+        )
+    if drifted:
+        return Trigger(
+            True, f"drift stayed high: {drift_shown}; {quality_shown}", live, DRIFT_HIGH, drift
+        )
+    return Trigger(False, f"{quality_shown}; {drift_shown}", live, None, drift)
+
+
+def _quality_verdict(
+    live: LiveQuality | None, production_version: str, settings: PipelineSettings
+) -> tuple[bool, str]:
+    if live is None or live.auroc is None:
+        return False, f"no live quality of v{production_version} yet"
+    if live.count < settings.quality_min_count:
+        return False, (
             f"v{live.version}: {live.count} labelled predictions, fewer than "
-            f"{settings.quality_min_count}",
-            live,
+            f"{settings.quality_min_count}"
         )
     if live.test_auroc is None:
-        return Trigger(False, f"v{live.version}: no test AUROC to compare with", live)
+        return False, f"v{live.version}: no test AUROC to compare with"
     floor = live.test_auroc - settings.quality_auroc_margin
     shown = (
         f"v{live.version} live AUROC {live.auroc:.4f} over {live.days} days "
@@ -94,8 +140,8 @@ def decide(
         f"{settings.quality_auroc_margin:.4f} = {floor:.4f}"
     )
     if live.auroc < floor:
-        return Trigger(True, f"quality decayed: {shown}", live, QUALITY_DECAYED)
-    return Trigger(False, f"quality holds: {shown}", live)
+        return True, shown
+    return False, f"quality holds: {shown}"
 
 
 def decide_retraining(settings: PipelineSettings) -> Trigger:
@@ -111,6 +157,12 @@ def decide_retraining(settings: PipelineSettings) -> Trigger:
             columns=[c.name for c in model_quality.columns],
         )
     live = live_quality(rows, version, settings.quality_window_days) if version else None
-    trigger = decide(live, version, settings)
+    drift = []
+    if production is not None and settings.retrain_policy == "on_decay":
+        from pipeline.drift import measure_input_drift, production_spec
+
+        spec = production_spec(production)
+        drift = measure_input_drift(settings, engine, version, spec)
+    trigger = decide(live, version, settings, drift)
     log.info("retraining: %s (%s)", trigger.retrain, trigger.reason)
     return trigger

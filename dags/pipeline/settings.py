@@ -76,6 +76,15 @@ class PipelineSettings(CommonSettings):
     quality_window_days: int = _env("QUALITY_WINDOW_DAYS", 3, ge=1)
     quality_min_count: int = _env("QUALITY_MIN_COUNT", 500, ge=1)
     quality_auroc_margin: float = _env("QUALITY_AUROC_MARGIN", 0.05, ge=0, le=1)
+    # "on_decay" also retrains when input drift stays high: the largest PSI of a feature
+    # (calendar features left out: one day's dates always differ from training's) over a
+    # trailing window of `drift_window_days` ingested days, against production's reference
+    # histograms, above `drift_psi_threshold` on each of the newest `drift_days` days. One
+    # day's weather is narrow, so single days score high even in season: hence the window
+    # and a threshold well above the usual 0.2. 0 turns the drift trigger off.
+    drift_psi_threshold: float = _env("DRIFT_PSI_THRESHOLD", 5.0, ge=0)
+    drift_days: int = _env("DRIFT_DAYS", 7, ge=1)
+    drift_window_days: int = _env("DRIFT_WINDOW_DAYS", 7, ge=1)
 
 
 class FirstRunSettings(BaseSettings):

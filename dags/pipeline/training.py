@@ -29,7 +29,7 @@ from proyecto4_common.names import (
 from sklearn.metrics import roc_auc_score
 
 from pipeline.db import make_engine
-from pipeline.features import FEATURES, TARGET, encode
+from pipeline.features import FEATURES, FLIGHT_DATE, TARGET, encode
 from pipeline.settings import PipelineSettings
 from pipeline.spec import build_spec, categories_of
 from pipeline.tracking import production_version, use_tracking
@@ -59,19 +59,34 @@ class Splits:
     spec: FeatureSpec
     # A few validation rows as they are, before encoding: the model's input example.
     raw_example: pd.DataFrame
+    # Validation and test rows before encoding, with their day (versus_production).
+    raw: dict[str, pd.DataFrame] | None = None
+    # The newest flight day in clean_data: logged, so that a later run knows which of its
+    # rows this model never saw.
+    data_until: str | None = None
 
 
 def load_splits(settings: PipelineSettings) -> Splits:
     clean = pd.read_sql_table(CLEAN_TABLE, make_engine(settings.data_db_url))
     spec = build_spec(clean)
     categories = categories_of(spec)
-    X, y = {}, {}
+    X, y, raw = {}, {}, {}
     for name in ("train", "validation", "test"):
         part = clean[clean["dataset"] == name]
         X[name] = encode(part[list(FEATURES)], categories).reset_index(drop=True)
         y[name] = part[TARGET].to_numpy()
+        if name != "train" and FLIGHT_DATE in part:
+            raw[name] = part[[*FEATURES, FLIGHT_DATE]].reset_index(drop=True)
     example = clean.loc[clean["dataset"] == "validation", list(FEATURES)].head(EXAMPLE_ROWS)
-    return Splits(X=X, y=y, spec=spec, raw_example=example.reset_index(drop=True))
+    until = str(pd.to_datetime(clean[FLIGHT_DATE]).max().date()) if FLIGHT_DATE in clean else None
+    return Splits(
+        X=X,
+        y=y,
+        spec=spec,
+        raw_example=example.reset_index(drop=True),
+        raw=raw,
+        data_until=until,
+    )
 
 
 def scores(booster: lgb.Booster, X: pd.DataFrame, y: np.ndarray) -> dict[str, float]:
@@ -79,6 +94,69 @@ def scores(booster: lgb.Booster, X: pd.DataFrame, y: np.ndarray) -> dict[str, fl
     return {
         "accuracy": float(np.mean((probability >= 0.5) == y)),
         "auroc": float(roc_auc_score(y, probability)),
+    }
+
+
+# Fewer new rows than this make the comparison noise: the logged metrics decide instead.
+MIN_COMPARISON_ROWS = 200
+
+
+def versus_production(client, splits: Splits, booster: lgb.Booster) -> dict | None:
+    """Candidate and production scored on the same rows that neither trained on: this run's
+    validation and test rows (pooled) of days after production's data (its logged
+    `data_until`); the scores fill both the val_ and test_ metric names.
+
+    Their logged metrics come from different splits, and once data has grown this run's
+    split holds rows production trained on, so neither comparison is fair. None (the
+    logged metrics decide) without a production model, its `data_until`, enough new rows
+    of both classes, or for a model logged another way.
+    """
+    from mlflow.artifacts import download_artifacts
+    from proyecto4_common.registered_model import (
+        BOOSTER_ARTIFACT,
+        SPEC_ARTIFACT,
+        load_parts,
+        model_artifacts,
+    )
+
+    version = production_version(client)
+    if version is None or not splits.raw:
+        return None
+    since = client.get_run(version.run_id).data.params.get("data_until")
+    if not since:
+        return None
+    raws, Xs, ys = [], [], []
+    for name in ("validation", "test"):
+        rows = splits.raw[name]
+        newer = (pd.to_datetime(rows[FLIGHT_DATE]) > pd.Timestamp(since)).to_numpy()
+        raws.append(rows[newer])
+        Xs.append(splits.X[name][newer])
+        ys.append(splits.y[name][newer])
+    y = np.concatenate(ys)
+    if len(y) < MIN_COMPARISON_ROWS or len(np.unique(y)) < 2:
+        return None
+    with tempfile.TemporaryDirectory() as tmp:
+        model_dir = download_artifacts(
+            artifact_uri=client.get_model_version_download_uri(MODEL_NAME, version.version),
+            dst_path=tmp,
+        )
+        files = model_artifacts(model_dir)
+        if BOOSTER_ARTIFACT not in files:
+            return None
+        production, spec = load_parts(files[BOOSTER_ARTIFACT], files[SPEC_ARTIFACT])
+    raw = pd.concat(raws, ignore_index=True)
+    mine = scores(booster, pd.concat(Xs, ignore_index=True), y)
+    theirs = scores(production, encode(raw[list(FEATURES)], categories_of(spec)), y)
+
+    def named(values: dict) -> dict:
+        return {f"{p}_{m}": values[m] for p in ("val", "test") for m in ("accuracy", "auroc")}
+
+    return {
+        "version": str(version.version),
+        "since": since,
+        "rows": len(y),
+        "candidate": named(mine),
+        "production": named(theirs),
     }
 
 
@@ -352,6 +430,7 @@ def train_and_log(
                     t.state == optuna.trial.TrialState.PRUNED for t in study.trials
                 ),
                 "train_rows": len(splits.X["train"]),
+                "data_until": splits.data_until,
                 "validation_rows": len(splits.X["validation"]),
                 "test_rows": len(splits.X["test"]),
             }
@@ -384,9 +463,13 @@ def train_and_log(
     version = str(info.registered_model_version)
     client.set_model_version_tag(MODEL_NAME, version, "objective", objective)
     log.info("objective %s: version %s %s", objective, version, metrics)
+    versus = versus_production(client, splits, booster)
+    if versus:
+        log.info("objective %s versus production: %s", objective, versus)
     return {
         "objective": objective,
         "run_id": run.info.run_id,
         "version": version,
         "metrics": metrics,
+        "versus_production": versus,
     }

@@ -6,7 +6,7 @@ import re
 
 import httpx
 from api_helpers import metric, wait_until
-from inference_api.drift import expected_fractions
+from proyecto4_common.drift import expected_fractions
 
 
 def test_metrics_count_requests_predictions_and_log_rows(api, record, trained_model):

@@ -109,6 +109,9 @@ RETRAIN_DEFAULTS = {
     "PIPELINE_QUALITY_WINDOW_DAYS": "3",
     "PIPELINE_QUALITY_MIN_COUNT": "500",
     "PIPELINE_QUALITY_AUROC_MARGIN": "0.05",
+    "PIPELINE_DRIFT_PSI_THRESHOLD": "5",
+    "PIPELINE_DRIFT_DAYS": "7",
+    "PIPELINE_DRIFT_WINDOW_DAYS": "7",
 }
 
 
@@ -131,6 +134,9 @@ RETRAIN_DEFAULTS = {
                     "windowDays": 7,
                     "minLabelledPredictions": 2000,
                     "aurocMargin": 0.02,
+                    "driftPsiThreshold": 0,
+                    "driftDays": 3,
+                    "driftWindowDays": 14,
                 }
             },
             {
@@ -140,6 +146,9 @@ RETRAIN_DEFAULTS = {
                 "PIPELINE_QUALITY_WINDOW_DAYS": "7",
                 "PIPELINE_QUALITY_MIN_COUNT": "2000",
                 "PIPELINE_QUALITY_AUROC_MARGIN": "0.02",
+                "PIPELINE_DRIFT_PSI_THRESHOLD": "0",
+                "PIPELINE_DRIFT_DAYS": "3",
+                "PIPELINE_DRIFT_WINDOW_DAYS": "14",
             },
         ),
     ],

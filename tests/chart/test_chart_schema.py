@@ -18,6 +18,12 @@ BAD_VALUES = [
         "value must be one of",
     ),
     (
+        {"pipeline": {"retrain": {"driftDays": 0}}},
+        "pipeline.retrain.driftDays",
+        "Must be greater than or equal to 1",
+        "minimum: got 0, want 1",
+    ),
+    (
         {"monitoring": {"rules": {"alerts": {"modelQualityDecayed": {"aurocMargin": 2}}}}},
         "monitoring.rules.alerts.modelQualityDecayed.aurocMargin",
         "Must be less than or equal to 1",

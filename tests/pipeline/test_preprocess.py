@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from pipeline.db import make_engine
 from pipeline.extract import create_raw_tables, ingest
-from pipeline.features import FEATURES, LEAKAGE_COLUMNS, TARGET
+from pipeline.features import FEATURES, FLIGHT_DATE, LEAKAGE_COLUMNS, TARGET
 from pipeline.preprocess import preprocess_and_split
 from sqlalchemy import inspect
 
@@ -48,7 +48,7 @@ def test_every_split_keeps_the_share_of_delayed_flights(clean):
 def test_no_leakage_or_raw_column_reaches_the_features(clean):
     _, frame = clean
 
-    assert set(frame.columns) == {*FEATURES, TARGET, "dataset"}
+    assert set(frame.columns) == {*FEATURES, TARGET, "dataset", FLIGHT_DATE}
     assert not set(LEAKAGE_COLUMNS) & set(FEATURES)
     assert not set(LEAKAGE_COLUMNS) & set(frame.columns)
 

@@ -6,7 +6,8 @@ from datetime import date
 
 import pandas as pd
 import pytest
-from pipeline.retrain import LiveQuality, decide, live_quality
+from pipeline.drift import DayDrift
+from pipeline.retrain import DRIFT_HIGH, QUALITY_DECAYED, LiveQuality, decide, live_quality
 from pipeline.settings import PipelineSettings
 
 
@@ -75,3 +76,34 @@ def test_decide(live, production, settings, retrain, reason):
 
     assert trigger.retrain is retrain
     assert reason in trigger.reason
+
+
+def _drift(*psis: float) -> list[DayDrift]:
+    return [DayDrift(date(2013, 4, i + 1), p, "temp", 7000) for i, p in enumerate(psis)]
+
+
+HOLDS = LiveQuality("1", 0.78, 500, 0.8, 3)
+DECAYED = LiveQuality("1", 0.70, 500, 0.8, 3)
+
+
+@pytest.mark.parametrize(
+    ("live", "drift", "settings", "kind", "reason"),
+    [
+        (HOLDS, _drift(6, 6, 6), {}, DRIFT_HIGH, "drift stayed high: input drift PSI 6.00 (temp"),
+        (HOLDS, _drift(6, 4, 6), {}, None, "above 5 on 2 of the newest 3 days"),
+        (HOLDS, _drift(6, 6), {}, None, "above 5 on 2 of the newest 3 days"),
+        (HOLDS, _drift(4, 6, 6, 6), {}, DRIFT_HIGH, "above 5 on 3 of the newest 3 days"),
+        (HOLDS, _drift(6, 6, 6), {"drift_psi_threshold": 0}, None, "drift trigger off"),
+        (HOLDS, [], {}, None, "no drift measured"),
+        # Live quality decides first; the ledger's reason still shows the drift.
+        (DECAYED, _drift(6, 6, 6), {}, QUALITY_DECAYED, "quality decayed: v1 live AUROC 0.7000"),
+        (None, _drift(6, 6, 6), {}, DRIFT_HIGH, "no live quality of v1 yet"),
+    ],
+)
+def test_decide_retrains_when_drift_stays_high(live, drift, settings, kind, reason):
+    trigger = decide(live, "1", _settings(drift_days=3, **settings), drift)
+
+    assert trigger.kind == kind
+    assert trigger.retrain is (kind is not None)
+    assert reason in trigger.reason
+    assert [d["psi"] for d in trigger.as_dict()["drift"]] == [d.psi for d in drift]

@@ -106,6 +106,16 @@ def test_api_encoding_equals_training_encoding(trained_model):
     )
 
 
+def _versus(version: str, candidate: float, production: float) -> dict:
+    return {
+        "version": version,
+        "since": "2013-02-28",
+        "rows": 600,
+        "candidate": {"test_auroc": candidate},
+        "production": {"test_auroc": production},
+    }
+
+
 @pytest.mark.parametrize(
     ("candidates", "production", "promoted", "winner"),
     [
@@ -131,13 +141,65 @@ def test_api_encoding_equals_training_encoding(trained_model):
             False,
             "3",
         ),
+        # Production's logged 0.80 came from its own (older) test split; on the new rows
+        # neither trained on it scores 0.70 and the candidate 0.72: those rows decide.
+        (
+            [
+                {
+                    "version": "3",
+                    "metrics": {"test_auroc": 0.75},
+                    "versus_production": _versus("2", 0.72, 0.70),
+                }
+            ],
+            ("2", {"test_auroc": 0.80}),
+            True,
+            "3",
+        ),
+        (
+            [
+                {
+                    "version": "3",
+                    "metrics": {"test_auroc": 0.75},
+                    "versus_production": _versus("2", 0.72, 0.76),
+                }
+            ],
+            ("2", {"test_auroc": 0.70}),
+            False,
+            "3",
+        ),
+        # Rescored against a version that is no longer production: the logged metric decides.
+        (
+            [
+                {
+                    "version": "4",
+                    "metrics": {"test_auroc": 0.75},
+                    "versus_production": _versus("2", 0.90, 0.70),
+                }
+            ],
+            ("3", {"test_auroc": 0.80}),
+            False,
+            "4",
+        ),
     ],
-    ids=["first-model", "better-wins", "worse-stays-out", "tie-stays-out"],
+    ids=[
+        "first-model",
+        "better-wins",
+        "worse-stays-out",
+        "tie-stays-out",
+        "same-rows-better",
+        "same-rows-worse",
+        "rescored-stale",
+    ],
 )
 def test_decision_table(candidates, production, promoted, winner):
     decision = decide(candidates, production, "test_auroc")
 
     assert (decision["promoted"], decision["candidate_version"]) == (promoted, winner)
+    versus = candidates[0].get("versus_production")
+    if versus and production and versus["version"] == production[0]:
+        assert decision["candidate_value"] == versus["candidate"]["test_auroc"]
+        assert decision["previous_value"] == versus["production"]["test_auroc"]
+        assert "rows after 2013-02-28, which neither trained on" in decision["reason"]
 
 
 def test_unknown_promotion_metric_is_refused():
