@@ -11,6 +11,14 @@ One run, same machine, same registered model version (default: the `production` 
   - mlflow-list: `mlflow models serve` with the same 1,000 records
   - api-keys: as `api`, with API keys required (INFERENCE_API_API_KEYS) and sent: the cost
               of the key check
+With --profile, no figures: the API runs under cProfile (every thread) while wrk sends one
+record, then a list of 1,000, and the script prints where a request's time goes (parse,
+validate/encode, predict, answer, log submit, the HTTP stack) in each thread's busy time, what
+the log writer thread spends per request (COPY text formatting, the DB write) and how long
+requests waited for room in the log buffer. cProfile adds its own cost to every Python call,
+so the shares matter more than the absolute times; uvloop's own wait is not Python, so idle
+time is not in the event loop's figures.
+
 The registered model is a pyfunc that takes the same raw records as /predict/ (strings for
 categories), so both servers get the same bodies, only wrapped for MLflow.
 Load comes from wrk (Debian package `wrk`): 1 thread, 8 connections (4 for the list).
@@ -25,12 +33,15 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import cProfile
 import json
 import os
+import pstats
 import re
 import shutil
 import subprocess
 import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,6 +74,152 @@ def floor_app() -> FastAPI:
         return {"status": "ok"}
 
     return app
+
+
+# Where the profiled API writes its stats: one file per thread kind, at shutdown.
+PROFILE_DIR_ENV = "BENCH_PROFILE_DIR"
+
+
+def profiled_app() -> FastAPI:
+    """The API with every thread under cProfile; the stats land in BENCH_PROFILE_DIR when the
+    lifespan ends (uvicorn's graceful stop)."""
+    from inference_api.app import create_app
+
+    app = create_app()
+    inner = app.router.lifespan_context
+    out = Path(os.environ[PROFILE_DIR_ENV])
+    profiles: list[tuple[str, cProfile.Profile]] = []
+    thread_run = threading.Thread.run
+
+    def run(self) -> None:  # the log writer and the to_thread workers
+        profile = cProfile.Profile()
+        profiles.append((self.name, profile))
+        profile.enable()
+        try:
+            thread_run(self)
+        finally:
+            profile.disable()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app):
+        threading.Thread.run = run
+        main = cProfile.Profile()
+        main.enable()
+        try:
+            async with inner(app) as state:
+                yield state
+        finally:
+            main.disable()
+            main.dump_stats(out / "loop.prof")
+            kinds: dict[str, list[cProfile.Profile]] = {}
+            for name, profile in profiles:
+                kind = "writer" if name == "inference-log" else "workers"
+                kinds.setdefault(kind, []).append(profile)
+            for kind, group in kinds.items():
+                group[0].create_stats()
+                stats = pstats.Stats(group[0])
+                for profile in group[1:]:
+                    profile.create_stats()
+                    stats.add(profile)
+                stats.dump_stats(out / f"{kind}.prof")
+
+    app.router.lifespan_context = lifespan
+    return app
+
+
+# Functions whose cumulative time makes a category (module file suffix, function name).
+LOOP_PARTS = {
+    "parse": [("inference_api/predict.py", "parse_records"), ("requests.py", "body")],
+    "validate/encode": [("inference_api/predict.py", "encode"), ("predict.py", "take_keys")],
+    "predict": [("inference_api/predict.py", "predict")],
+    "answer": [("inference_api/predict.py", "answer")],
+    "log submit": [("inference_api/inference_log.py", "submit")],
+}
+WRITER_PARTS = {
+    "log formatting": [
+        ("inference_api/inference_log.py", "as_copy_text"),
+        ("inference_api/inference_log.py", "as_tuples"),
+    ],
+    "COPY / DB write": [("inference_api/inference_log.py", "_write")],
+    "waiting for rows": [("threading.py", "wait")],
+}
+WORKER_PARTS = {
+    "predict": [("inference_api/predict.py", "predict")],
+    "waiting for work": [("queue.py", "get")],
+}
+
+
+def _cumulative(stats: pstats.Stats, where: list[tuple[str, str]]) -> float:
+    """Seconds under these functions; a function that calls another listed one (recursion,
+    coroutine resumes) is not counted twice, since only outermost entries count."""
+    total = 0.0
+    for (path, _, function), (_, _, _, cumulative, callers) in stats.stats.items():
+        if any(path.endswith(f) and function == n for f, n in where):
+            inner = [c for c in callers if any(c[0].endswith(f) and c[2] == n for f, n in where)]
+            if not inner:
+                total += cumulative
+    return total
+
+
+def _breakdown(path: Path, parts: dict, requests: float, rest: str | None) -> list[tuple]:
+    stats = pstats.Stats(str(path))
+    wall = sum(tt for _, _, tt, _, _ in stats.stats.values())
+    rows = [(name, _cumulative(stats, where)) for name, where in parts.items()]
+    if "COPY / DB write" in parts:  # formatting happens inside _write
+        rows = [(n, s - rows[0][1] if n == "COPY / DB write" else s) for n, s in rows]
+    if rest:
+        rows.append((rest, wall - sum(s for _, s in rows)))
+    return [(name, s * 1e6 / requests, s / wall if wall else 0.0) for name, s in rows]
+
+
+def print_profile(label: str, folder: Path, requests: float, rows: int, waited: float) -> None:
+    print(f"\n{label}: {requests:,.0f} requests ({rows:,} rows each) under cProfile")
+    print(f"  {'thread / part':<34}{'us/request':>12}{'share':>8}")
+    sections = [
+        ("event loop", "loop.prof", LOOP_PARTS, "HTTP stack, routing, metrics, rest"),
+        ("to_thread workers", "workers.prof", WORKER_PARTS, "other"),
+        ("inference_log writer", "writer.prof", WRITER_PARTS, "other"),
+    ]
+    for title, name, parts, rest in sections:
+        if not (folder / name).exists():
+            continue
+        print(f"  {title}")
+        for part, us, share in _breakdown(folder / name, parts, requests, rest):
+            print(f"    {part:<32}{us:>12,.1f}{share:>8.1%}")
+    print(
+        f"  requests waited for room in the log buffer: {waited * 1e6 / requests:,.1f} us/request"
+    )
+
+
+def profile(args, env: dict[str, str], one: bytes, many: bytes, version: str, tmp: str) -> None:
+    """Each body against its own profiled API, so each breakdown is one request shape."""
+    for label, body, connections, rows in (
+        ("one record", one, 8, 1),
+        ("list of 1,000", many, 4, 1000),
+    ):
+        folder = Path(tempfile.mkdtemp(prefix="bench-profile-"))
+        with log_database(args.data_db_url, tmp) as db_url:
+            profiled = {**env, "DATA_DB_URL": db_url, PROFILE_DIR_ENV: str(folder)}
+            with uvicorn_app(
+                "benchmarks.api_throughput:profiled_app", profiled, health="/ready"
+            ) as url:
+                httpx.post(
+                    f"{url}/load_model/", json={"version": str(version)}, headers=ADMIN, timeout=120
+                ).raise_for_status()
+                result = wrk(label, f"{url}/predict/", body, connections, args.duration, rows)
+                all_rows_logged(url)
+                requests = metric(url, "predict_requests_total", outcome="success")
+                waited = metric(url, "inference_log_wait_seconds_total")
+        print(
+            f"{label}: {result.requests_per_s:,.0f} requests/s, {result.rows_per_s:,.0f} rows/s "
+            "while profiled",
+            flush=True,
+        )
+        print_profile(label, folder, requests, rows, waited)
+        if args.keep_profiles:
+            print(f"  stats kept in {folder} (python -m pstats {folder}/loop.prof)")
+        else:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 @dataclass
@@ -153,6 +310,10 @@ def main() -> None:
     parser.add_argument(
         "--data-db-url", help="inference_log DB (default: a throwaway PostgreSQL database)"
     )
+    parser.add_argument(
+        "--profile", action="store_true", help="print where requests spend their time instead"
+    )
+    parser.add_argument("--keep-profiles", action="store_true", help="keep --profile's stats")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is needed: apt-get install wrk")
@@ -183,6 +344,9 @@ def main() -> None:
             f"{args.duration} s per run",
             flush=True,
         )
+        if args.profile:
+            profile(args, env, one, many, version, tmp)
+            return
         results = []
         with uvicorn_app("benchmarks.api_throughput:floor_app") as url:
             results.append(wrk("floor", f"{url}/predict/", one, 8, args.duration))
