@@ -78,20 +78,30 @@ def floor_app() -> FastAPI:
 
 # Where the profiled API writes its stats: one file per thread kind, at shutdown.
 PROFILE_DIR_ENV = "BENCH_PROFILE_DIR"
+WRITER_THREAD = "inference-log"  # the name InferenceLogWriter gives its thread
 
 
 def profiled_app() -> FastAPI:
-    """The API with every thread under cProfile; the stats land in BENCH_PROFILE_DIR when the
+    """The API with every thread under cProfile from POST /_profile/start on (after the model
+    load, so that imports and loading stay out); the stats land in BENCH_PROFILE_DIR when the
     lifespan ends (uvicorn's graceful stop)."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
     from inference_api.app import create_app
 
     app = create_app()
     inner = app.router.lifespan_context
     out = Path(os.environ[PROFILE_DIR_ENV])
     profiles: list[tuple[str, cProfile.Profile]] = []
+    main = cProfile.Profile()
     thread_run = threading.Thread.run
+    started = threading.Event()
 
-    def run(self) -> None:  # the log writer and the to_thread workers
+    def run(self) -> None:  # the log writer, and the to_thread workers after the start
+        if not (started.is_set() or self.name == WRITER_THREAD):
+            thread_run(self)
+            return
         profile = cProfile.Profile()
         profiles.append((self.name, profile))
         profile.enable()
@@ -100,11 +110,17 @@ def profiled_app() -> FastAPI:
         finally:
             profile.disable()
 
+    @app.post("/_profile/start")
+    async def start() -> dict:
+        # Fresh worker threads: the ones that loaded the model are not profiled.
+        asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor())
+        started.set()
+        main.enable()
+        return {}
+
     @contextlib.asynccontextmanager
     async def lifespan(app):
         threading.Thread.run = run
-        main = cProfile.Profile()
-        main.enable()
         try:
             async with inner(app) as state:
                 yield state
@@ -113,7 +129,7 @@ def profiled_app() -> FastAPI:
             main.dump_stats(out / "loop.prof")
             kinds: dict[str, list[cProfile.Profile]] = {}
             for name, profile in profiles:
-                kind = "writer" if name == "inference-log" else "workers"
+                kind = "writer" if name == WRITER_THREAD else "workers"
                 kinds.setdefault(kind, []).append(profile)
             for kind, group in kinds.items():
                 group[0].create_stats()
@@ -206,6 +222,7 @@ def profile(args, env: dict[str, str], one: bytes, many: bytes, version: str, tm
                 httpx.post(
                     f"{url}/load_model/", json={"version": str(version)}, headers=ADMIN, timeout=120
                 ).raise_for_status()
+                httpx.post(f"{url}/_profile/start").raise_for_status()
                 result = wrk(label, f"{url}/predict/", body, connections, args.duration, rows)
                 all_rows_logged(url)
                 requests = metric(url, "predict_requests_total", outcome="success")
@@ -273,7 +290,7 @@ def wrk(
     if bad or "Socket errors" in out:
         raise SystemExit(f"{name}: failed requests during the run:\n{out}")
     try:
-        return Result(
+        result = Result(
             name,
             float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
             _ms(re.search(r"^\s+50%\s+(\S+)", out, re.MULTILINE).group(1)),
@@ -282,6 +299,13 @@ def wrk(
         )
     except (AttributeError, KeyError) as exc:
         raise SystemExit(f"{name}: cannot read wrk's output ({exc}):\n{out}") from None
+    # As it comes: a later failure (a timeout on a loaded machine) keeps the figures so far.
+    print(
+        f"{name}: {result.requests_per_s:,.0f} requests/s, {result.rows_per_s:,.0f} rows/s, "
+        f"p50 {result.p50_ms:.2f} ms, p99 {result.p99_ms:.2f} ms",
+        flush=True,
+    )
+    return result
 
 
 def mlflow_body(url: str, records: list[dict]) -> bytes:
@@ -312,6 +336,9 @@ def main() -> None:
     )
     parser.add_argument(
         "--profile", action="store_true", help="print where requests spend their time instead"
+    )
+    parser.add_argument(
+        "--no-mlflow", action="store_true", help="skip `mlflow models serve` (slow to start)"
     )
     parser.add_argument("--keep-profiles", action="store_true", help="keep --profile's stats")
     args = parser.parse_args()
@@ -383,6 +410,9 @@ def main() -> None:
                 )
             )
             logged = all_rows_logged(url) and logged
+        if args.no_mlflow:
+            report(results, logged)
+            return
         port = free_port()
         serve = [
             str(BIN / "mlflow"),
@@ -468,14 +498,16 @@ def report(results: list[Result], logged: bool) -> None:
             f"{r.name:<12}{r.requests_per_s:>12,.0f}{r.rows_per_s:>12,.0f}"
             f"{r.p50_ms:>9.2f}{r.p99_ms:>9.2f}"
         )
-    api, floor, mlflow, lists = by["api"], by["floor"], by["mlflow"], by["api-list"]
+    api, floor, lists = by["api"], by["floor"], by["api-list"]
     targets = [
-        ("api / mlflow serve >= 12x", api.requests_per_s / mlflow.requests_per_s, 12),
-        ("api / floor >= 0.25", api.requests_per_s / floor.requests_per_s, 0.25),
-        ("api p99 < 10 ms", api.p99_ms, 10),
+        ("api / floor >= 0.35", api.requests_per_s / floor.requests_per_s, 0.35),
+        ("api p99 < 5 ms", api.p99_ms, 5),
         ("1,000-row list >= 100k rows/s", lists.rows_per_s, 100_000),
         ("every served row logged", float(logged), 1),
     ]
+    if "mlflow" in by:
+        ratio = api.requests_per_s / by["mlflow"].requests_per_s
+        targets.insert(0, ("api / mlflow serve >= 12x", ratio, 12))
     print()
     for name, value, limit in targets:
         met = value < limit if "<" in name and ">=" not in name else value >= limit
