@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from concurrent.futures import ThreadPoolExecutor
+from datetime import date
 from importlib import resources
 
 import pandas as pd
@@ -16,6 +17,11 @@ from sqlalchemy import Connection, Engine, inspect, text
 def make_engine(url: str) -> Engine:
     """An engine for DATA_DB_URL (any spelling proyecto4_common.database accepts)."""
     return create_database_engine(url, pool_pre_ping=True)
+
+
+def as_date(value) -> date:
+    """A DATE column's value as a date: PostgreSQL gives one, SQLite gives its text."""
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
 
 
 def run_sql_file(engine: Engine, name: str) -> None:

@@ -21,6 +21,7 @@ from proyecto4_common.names import FEATURE_SPEC_FILE, INGESTION_LEDGER_TABLE, MO
 from proyecto4_common.tables import input_drift, upgrade
 from sqlalchemy import Engine, and_, bindparam, delete, text
 
+from pipeline.db import as_date
 from pipeline.features import CALENDAR_FEATURES, encode, feature_frame
 from pipeline.replay import REPLAY_COLUMNS
 from pipeline.settings import PipelineSettings
@@ -60,7 +61,7 @@ def _ingested_days(engine: Engine, group: int) -> list[date]:
             text(f"SELECT source_date FROM {INGESTION_LEDGER_TABLE} WHERE source_group = :g"),
             {"g": group},
         ).all()
-    return sorted(d if isinstance(d, date) else date.fromisoformat(str(d)[:10]) for (d,) in rows)
+    return sorted(as_date(d) for (d,) in rows)
 
 
 def _raw_rows(engine: Engine, group: int, days: list[date]) -> pd.DataFrame:
@@ -74,9 +75,7 @@ def _raw_rows(engine: Engine, group: int, days: list[date]) -> pd.DataFrame:
             conn.execute(query, {"g": group, "days": days}).all(),
             columns=["source_date", *REPLAY_COLUMNS],
         )
-    frame["source_date"] = frame["source_date"].map(
-        lambda d: d if isinstance(d, date) else date.fromisoformat(str(d)[:10])
-    )
+    frame["source_date"] = frame["source_date"].map(as_date)
     return frame
 
 

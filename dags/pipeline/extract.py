@@ -25,7 +25,7 @@ from tenacity import (
     wait_exponential,
 )
 
-from pipeline.db import make_engine, run_sql_file, table_columns, write_frame
+from pipeline.db import as_date, make_engine, run_sql_file, table_columns, write_frame
 from pipeline.settings import PipelineSettings
 
 log = logging.getLogger(__name__)
@@ -68,7 +68,7 @@ def watermark(engine: Engine, group: int) -> date | None:
         ).scalar()
     if value is None:
         return None
-    return value if isinstance(value, date) else date.fromisoformat(str(value))
+    return as_date(value)
 
 
 def plan_window(

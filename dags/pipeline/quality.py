@@ -23,7 +23,7 @@ from proyecto4_common.tables import inference_log, model_quality, upgrade
 from sklearn.metrics import accuracy_score, log_loss, roc_auc_score
 from sqlalchemy import Engine, bindparam, delete, inspect, select, text
 
-from pipeline.db import make_engine
+from pipeline.db import as_date, make_engine
 from pipeline.features import labels
 from pipeline.settings import PipelineSettings
 
@@ -55,15 +55,11 @@ def metrics(y: np.ndarray, p: np.ndarray, predicted: np.ndarray) -> dict:
     }
 
 
-def _as_date(value) -> date:
-    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
-
-
 def days_to_measure(engine: Engine, group: int, recompute_days: int) -> list[date]:
     """Days with keyed predictions and ingested outcomes, not yet recorded or recent."""
     with engine.connect() as conn:
         predicted = {
-            _as_date(d)
+            as_date(d)
             for (d,) in conn.execute(
                 select(inference_log.c.flight_date)
                 .where(inference_log.c.flight_date.is_not(None))
@@ -71,13 +67,13 @@ def days_to_measure(engine: Engine, group: int, recompute_days: int) -> list[dat
             )
         }
         ingested = sorted(
-            _as_date(d)
+            as_date(d)
             for (d,) in conn.execute(
                 text(f"SELECT source_date FROM {INGESTION_LEDGER_TABLE} WHERE source_group = :g"),
                 {"g": group},
             )
         )
-        recorded = {_as_date(d) for (d,) in conn.execute(select(model_quality.c.day).distinct())}
+        recorded = {as_date(d) for (d,) in conn.execute(select(model_quality.c.day).distinct())}
     recent = set(ingested[-recompute_days:]) if recompute_days else set()
     return sorted(d for d in predicted.intersection(ingested) if d not in recorded or d in recent)
 
@@ -104,7 +100,7 @@ def labelled_predictions(engine: Engine, group: int, days: list[date]) -> pd.Dat
     outcomes["label"] = labels(outcomes["arr_delay"].astype("float64"))
     outcomes = outcomes.dropna(subset=["label"])
     for frame in (served, outcomes):
-        frame["flight_date"] = frame["flight_date"].map(_as_date)
+        frame["flight_date"] = frame["flight_date"].map(as_date)
         frame["flight_number"] = frame["flight_number"].astype("int64")
     return served.merge(outcomes[[*KEY, "label"]], on=KEY, how="inner", validate="many_to_one")
 
