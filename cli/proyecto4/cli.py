@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -24,6 +25,18 @@ app.add_typer(pipeline_app, name="pipeline")
 scenario_app = typer.Typer(help="Scenarios that show the platform at work.", no_args_is_help=True)
 app.add_typer(scenario_app, name="scenario")
 console = Console(stderr=True)
+
+
+@app.callback()
+def _main() -> None:
+    # SIGTERM (a service manager, `timeout`, a test's teardown) unwinds like Ctrl-C, so the
+    # servers a command started are stopped with it instead of outliving it.
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+
+
+def _exit_on_sigterm(signum: int, _frame) -> None:
+    raise SystemExit(128 + signum)
+
 
 DEFAULT_DEMO_UNTIL = date(2013, 3, 31)
 
