@@ -7,14 +7,17 @@ production model's live AUROC (model_quality, count-weighted over its newest
 fell below its test AUROC by more than `quality_auroc_margin`, or when input drift against
 its training reference stayed above `drift_psi_threshold` on each of the newest
 `drift_days` ingested days (pipeline/drift.py). Live quality is asked first: it is what
-drift only suggests. The reason goes to the promotion ledger with the decision the
-retraining leads to.
+drift only suggests. Neither retrains within `retrain_cooldown_days` ingested days of the
+data the last retraining used: a candidate kept out leaves production as decayed as it
+was, and each run would retrain again. The reason goes to the promotion ledger with the
+decision the retraining leads to.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import asdict, dataclass, field
+from datetime import date
 
 import pandas as pd
 from proyecto4_common.tables import model_quality, upgrade
@@ -94,13 +97,27 @@ def drift_verdict(drift: list[DayDrift], settings: PipelineSettings) -> tuple[bo
     return high, shown
 
 
+@dataclass
+class LastRetrain:
+    """The newest day of data the last retraining used, and the newest day ingested since."""
+
+    data_until: date
+    newest_ingested: date
+
+    @property
+    def days(self) -> int:
+        return (self.newest_ingested - self.data_until).days
+
+
 def decide(
     live: LiveQuality | None,
     production_version: str | None,
     settings: PipelineSettings,
     drift: list[DayDrift] | None = None,
+    last_retrain: LastRetrain | None = None,
 ) -> Trigger:
-    """Pure decision from the production model's live quality and input drift."""
+    """Pure decision from the production model's live quality, input drift and the last
+    retraining."""
     drift = drift or []
     if settings.retrain_policy == "always":
         return Trigger(
@@ -110,6 +127,17 @@ def decide(
         return Trigger(True, "no production model yet", live, NO_PRODUCTION, drift)
     drifted, drift_shown = drift_verdict(drift, settings)
     decayed, quality_shown = _quality_verdict(live, production_version, settings)
+    cooldown = settings.retrain_cooldown_days
+    if (decayed or drifted) and last_retrain and last_retrain.days < cooldown:
+        return Trigger(
+            False,
+            f"cooling down: the last retraining used data until {last_retrain.data_until}, "
+            f"{last_retrain.days} of {cooldown} days before another; {quality_shown}; "
+            f"{drift_shown}",
+            live,
+            None,
+            drift,
+        )
     if decayed:
         return Trigger(
             True, f"quality decayed: {quality_shown}; {drift_shown}", live, QUALITY_DECAYED, drift
@@ -147,7 +175,8 @@ def _quality_verdict(
 def decide_retraining(settings: PipelineSettings) -> Trigger:
     from pipeline.tracking import production_version, use_tracking
 
-    production = production_version(use_tracking(settings))
+    client = use_tracking(settings)
+    production = production_version(client)
     version = str(production.version) if production else None
     engine = make_engine(settings.data_db_url)
     with engine.begin() as conn:
@@ -163,6 +192,28 @@ def decide_retraining(settings: PipelineSettings) -> Trigger:
 
         spec = production_spec(production)
         drift = measure_input_drift(settings, engine, version, spec)
-    trigger = decide(live, version, settings, drift)
+    last = last_retrain(client, settings, engine) if production is not None else None
+    trigger = decide(live, version, settings, drift, last)
     log.info("retraining: %s (%s)", trigger.retrain, trigger.reason)
     return trigger
+
+
+def last_retrain(client, settings: PipelineSettings, engine) -> LastRetrain | None:
+    """The `data_until` of the newest training run (kept out or promoted) and the newest
+    ingested day; None before any run logged one."""
+    from pipeline.db import as_date
+    from pipeline.extract import watermark
+
+    experiment = client.get_experiment_by_name(settings.mlflow_experiment)
+    if experiment is None:
+        return None
+    runs = client.search_runs(
+        [experiment.experiment_id],
+        filter_string="params.data_until != ''",
+        order_by=["attribute.start_time DESC"],
+        max_results=1,
+    )
+    newest = watermark(engine, settings.pipeline_group)
+    if not runs or newest is None:
+        return None
+    return LastRetrain(as_date(runs[0].data.params["data_until"]), newest)

@@ -85,6 +85,11 @@ class PipelineSettings(CommonSettings):
     drift_psi_threshold: float = _env("DRIFT_PSI_THRESHOLD", 5.0, ge=0)
     drift_days: int = _env("DRIFT_DAYS", 7, ge=1)
     drift_window_days: int = _env("DRIFT_WINDOW_DAYS", 7, ge=1)
+    # "on_decay": neither trigger retrains again until this many days newer than the data
+    # of the last retraining (promoted or kept out) have been ingested. A candidate kept out
+    # leaves production as decayed as before: without a cooldown every run would retrain.
+    # 0 turns it off.
+    retrain_cooldown_days: int = _env("RETRAIN_COOLDOWN_DAYS", 7, ge=0)
 
 
 class FirstRunSettings(BaseSettings):

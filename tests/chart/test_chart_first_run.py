@@ -112,6 +112,7 @@ RETRAIN_DEFAULTS = {
     "PIPELINE_DRIFT_PSI_THRESHOLD": "5",
     "PIPELINE_DRIFT_DAYS": "7",
     "PIPELINE_DRIFT_WINDOW_DAYS": "7",
+    "PIPELINE_RETRAIN_COOLDOWN_DAYS": "7",
 }
 
 
@@ -137,6 +138,7 @@ RETRAIN_DEFAULTS = {
                     "driftPsiThreshold": 0,
                     "driftDays": 3,
                     "driftWindowDays": 14,
+                    "cooldownDays": 0,
                 }
             },
             {
@@ -149,6 +151,7 @@ RETRAIN_DEFAULTS = {
                 "PIPELINE_DRIFT_PSI_THRESHOLD": "0",
                 "PIPELINE_DRIFT_DAYS": "3",
                 "PIPELINE_DRIFT_WINDOW_DAYS": "14",
+                "PIPELINE_RETRAIN_COOLDOWN_DAYS": "0",
             },
         ),
     ],

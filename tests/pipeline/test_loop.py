@@ -11,7 +11,7 @@ import httpx
 import pytest
 from mlflow import MlflowClient
 from pipeline.replay import keyed_days, servable
-from pipeline.retrain import QUALITY_DECAYED
+from pipeline.retrain import QUALITY_DECAYED, LastRetrain, last_retrain
 from pipeline.steps import run_pipeline_once
 from proyecto4_common.feature_spec import FeatureSpec
 from proyecto4_common.names import MODEL_NAME, PRODUCTION_ALIAS
@@ -120,6 +120,8 @@ def test_decayed_live_quality_retrains_promotes_the_better_model_and_keeps_a_wor
         assert ledger["trigger_kind"] == QUALITY_DECAYED
         assert ledger["previous_live_auroc"] == pytest.approx(loop.trigger.live.auroc)
         assert ledger["previous_live_count"] == loop.trigger.live.count >= 1000
+        # This retraining starts the cooldown: decay waits for days newer than its data.
+        assert last_retrain(client, settings, engine) == LastRetrain(MARCH[1], MARCH[1])
         better = decision["candidate_version"]
         assert _load(api) == better
         [(_, records)] = list(keyed_days(settings, LATER[0], LATER[0]))

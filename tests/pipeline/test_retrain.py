@@ -7,7 +7,14 @@ from datetime import date
 import pandas as pd
 import pytest
 from pipeline.drift import DayDrift
-from pipeline.retrain import DRIFT_HIGH, QUALITY_DECAYED, LiveQuality, decide, live_quality
+from pipeline.retrain import (
+    DRIFT_HIGH,
+    QUALITY_DECAYED,
+    LastRetrain,
+    LiveQuality,
+    decide,
+    live_quality,
+)
 from pipeline.settings import PipelineSettings
 
 
@@ -107,3 +114,38 @@ def test_decide_retrains_when_drift_stays_high(live, drift, settings, kind, reas
     assert trigger.retrain is (kind is not None)
     assert reason in trigger.reason
     assert [d["psi"] for d in trigger.as_dict()["drift"]] == [d.psi for d in drift]
+
+
+def _retrained(days_ago: int) -> LastRetrain:
+    return LastRetrain(date(2013, 4, 10), date(2013, 4, 10 + days_ago))
+
+
+@pytest.mark.parametrize(
+    ("live", "drift", "last", "settings", "kind", "reason"),
+    [
+        # A decayed production model whose candidate was kept out three days ago: no storm.
+        (DECAYED, [], _retrained(3), {}, None, "cooling down: the last retraining used data"),
+        (DECAYED, [], _retrained(3), {}, None, "until 2013-04-10, 3 of 7 days before another"),
+        (HOLDS, _drift(6, 6, 6), _retrained(6), {}, None, "cooling down"),
+        (DECAYED, [], _retrained(7), {}, QUALITY_DECAYED, "quality decayed"),
+        (HOLDS, _drift(6, 6, 6), _retrained(7), {}, DRIFT_HIGH, "drift stayed high"),
+        (DECAYED, [], _retrained(0), {"retrain_cooldown_days": 0}, QUALITY_DECAYED, "decayed"),
+        # The cooldown only holds back a trigger: it never starts a retraining.
+        (HOLDS, [], _retrained(1), {}, None, "quality holds"),
+    ],
+)
+def test_no_trigger_retrains_within_the_cooldown_of_the_last_retraining(
+    live, drift, last, settings, kind, reason
+):
+    trigger = decide(live, "1", _settings(drift_days=3, **settings), drift, last)
+
+    assert trigger.kind == kind
+    assert trigger.retrain is (kind is not None)
+    assert reason in trigger.reason
+
+
+def test_the_cooldown_never_holds_back_the_first_model():
+    trigger = decide(None, None, _settings(), [], _retrained(0))
+
+    assert trigger.retrain is True
+    assert "no production model yet" in trigger.reason
