@@ -186,13 +186,13 @@ def decide_retraining(settings: PipelineSettings) -> Trigger:
             columns=[c.name for c in model_quality.columns],
         )
     live = live_quality(rows, version, settings.quality_window_days) if version else None
-    drift = []
+    drift, last = [], None
     if production is not None and settings.retrain_policy == "on_decay":
         from pipeline.drift import measure_input_drift, production_spec
 
         spec = production_spec(production)
         drift = measure_input_drift(settings, engine, version, spec)
-    last = last_retrain(client, settings, engine) if production is not None else None
+        last = last_retrain(client, settings, engine)
     trigger = decide(live, version, settings, drift, last)
     log.info("retraining: %s (%s)", trigger.retrain, trigger.reason)
     return trigger
