@@ -304,7 +304,7 @@ def tune(
     if objective not in OBJECTIVES:
         raise ValueError(f"objective must be one of {OBJECTIVES}, not {objective!r}")
     X, y = splits.X, splits.y
-    train_set = lgb.Dataset(
+    full_set = lgb.Dataset(
         X["train"].to_numpy(),
         y["train"],
         feature_name=list(FEATURES),
@@ -313,7 +313,10 @@ def tune(
         # One Dataset serves every trial; trials change min_data_in_leaf.
         params={"feature_pre_filter": False},
     )
-    valid_set = lgb.Dataset(X["validation"].to_numpy(), y["validation"], reference=train_set)
+    valid_set = lgb.Dataset(X["validation"].to_numpy(), y["validation"], reference=full_set)
+    sample = tuning_sample(len(y["train"]), settings.optuna_tuning_rows, settings.pipeline_seed)
+    # Trials on a sample share the full set's bins; the best parameters are refit on it all.
+    train_set = full_set if sample is None else full_set.subset(sample)
     best: dict = {}
     deadline = time.monotonic() + plan.timeout_s
 
@@ -331,6 +334,7 @@ def tune(
         )
         value = scores(booster, X["validation"], y["validation"])[objective]
         trial.set_user_attr("best_iteration", booster.best_iteration)
+        trial.set_user_attr("train_rows", train_set.num_data())
         if not best or value > best["value"]:
             best.update(value=value, booster=booster, number=trial.number)
         return value
@@ -351,12 +355,29 @@ def tune(
         study.enqueue_trial(plan.warm_start, skip_if_exists=True)
     study.enqueue_trial(BASELINE_PARAMS, skip_if_exists=True)
     study.optimize(run_trial, n_trials=plan.trials, timeout=plan.timeout_s)
-    if best.get("number") != study.best_trial.number:
+    params = {**_base_params(settings, objective), **study.best_trial.params}
+    if sample is not None:
+        # More rows want more rounds than the sample's best: early stopping finds them.
+        best["booster"] = lgb.train(
+            params,
+            full_set,
+            num_boost_round=settings.lightgbm_max_rounds,
+            valid_sets=[valid_set],
+            callbacks=[lgb.early_stopping(EARLY_STOPPING_ROUNDS, verbose=False)],
+        )
+    elif best.get("number") != study.best_trial.number:
         # The best trial ran in another worker sharing the study: train its model here.
-        params = {**_base_params(settings, objective), **study.best_trial.params}
         rounds = study.best_trial.user_attrs.get("best_iteration") or settings.lightgbm_max_rounds
-        best["booster"] = lgb.train(params, train_set, num_boost_round=rounds)
+        best["booster"] = lgb.train(params, full_set, num_boost_round=rounds)
     return best["booster"], study.best_trial.params, study
+
+
+def tuning_sample(train_rows: int, tuning_rows: int, seed: int) -> np.ndarray | None:
+    """Sorted indices of the training rows trials train on, or None for all of them."""
+    if tuning_rows <= 0 or train_rows <= tuning_rows:
+        return None
+    rng = np.random.default_rng(seed)
+    return np.sort(rng.choice(train_rows, size=tuning_rows, replace=False))
 
 
 def _shap_figures(booster: lgb.Booster, sample: pd.DataFrame, out: Path) -> dict[str, Path]:

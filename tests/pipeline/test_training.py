@@ -260,6 +260,30 @@ def test_tuning_explores_the_space_without_failed_trials(trained_model, tmp_path
     assert booster.num_trees() > 0 and set(params) >= {"num_leaves", "min_data_in_leaf"}
 
 
+def test_trials_train_on_a_sample_and_the_best_parameters_on_every_row(trained_model, tmp_path):
+    from pipeline.training import load_splits, tune, tuning_sample
+    from trained import small_budget
+
+    settings = small_budget(
+        proyecto4_home=tmp_path,
+        data_db_url=trained_model.data_db_url,
+        optuna_trials=3,
+        lightgbm_max_rounds=30,
+        optuna_tuning_rows=500,
+    )
+    splits = load_splits(settings)
+    booster, params, study = tune(settings, "auroc", splits)
+
+    assert {t.user_attrs["train_rows"] for t in study.trials} == {500}
+    # The first tree's root holds the rows it was grown from (bagged: a fraction of them).
+    root = booster.dump_model(num_iteration=1)["tree_info"][0]["tree_structure"]
+    assert root["internal_count"] > 500
+    assert params == study.best_trial.params
+    sample = tuning_sample(len(splits.y["train"]), 500, seed=1)
+    assert len(set(sample)) == 500 and list(sample) == sorted(sample)
+    assert tuning_sample(500, 500, seed=1) is None and tuning_sample(10_000, 0, seed=1) is None
+
+
 # ----- scheduled runs stay cheap: warm start from production, smaller budget ----------------
 
 PRODUCTION_PARAMS = {
