@@ -7,7 +7,7 @@ from datetime import date
 import httpx
 import pytest
 import sqlalchemy as sa
-from api_helpers import metric, wait_until
+from api_helpers import log_drained, metric, wait_until
 from proyecto4_common.tables import inference_log, upgrade
 
 FLIGHT = {"date": "2013-03-02", "carrier": "UA", "number": 1545, "origin": "EWR"}
@@ -29,10 +29,8 @@ def _last_rows(db_url: str, n: int) -> list:
 
 def _served(api: str, body) -> httpx.Response:
     """Posts and waits until the request's rows reached inference_log."""
-    written = metric(api, "inference_log_rows_written_total")
     response = _post(api, body)
-    n = len(body) if isinstance(body, list) else 1
-    wait_until(lambda: metric(api, "inference_log_rows_written_total") >= written + n, 30, "rows")
+    log_drained(api)
     return response
 
 
