@@ -16,6 +16,7 @@ from collections.abc import Iterator
 
 import httpx
 from proyecto4_common.database import UnsupportedDatabaseUrl, create_database_engine, database_url
+from proyecto4_common.names import INFERENCE_LOG_ROWS_BUFFERED
 from proyecto4_common.net import free_port
 from proyecto4_common.settings import mlflow_client_env
 from sqlalchemy import create_engine, text
@@ -95,3 +96,14 @@ def metric(base_url: str, name: str, **labels: str) -> float:
     pattern = rf"^{re.escape(name)}{re.escape('{' + wanted + '}') if labels else ''} (\S+)$"
     found = re.search(pattern, page, re.MULTILINE)
     return float(found.group(1)) if found else 0.0
+
+
+def log_drained(api_url: str, timeout_s: float = 30) -> None:
+    """Waits until the API's inference_log buffer is empty. A request's rows are buffered
+    before its answer leaves, so afterwards every answered request's rows are written (or
+    counted dropped); counting written rows instead is fooled by earlier requests' rows."""
+    wait_until(
+        lambda: metric(api_url, INFERENCE_LOG_ROWS_BUFFERED) == 0,
+        timeout_s,
+        "an empty inference_log buffer",
+    )

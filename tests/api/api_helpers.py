@@ -9,9 +9,8 @@ import uuid
 from collections.abc import Iterator
 
 import sqlalchemy as sa
-from proyecto4.devkit import metric, uvicorn_app, wait_until
+from proyecto4.devkit import log_drained, metric, uvicorn_app, wait_until  # noqa: F401 - the tests' helpers
 from proyecto4.devkit import throwaway_database as database  # noqa: F401
-from proyecto4_common.names import INFERENCE_LOG_ROWS_BUFFERED
 from proyecto4_common.net import free_port
 
 FACTORY = "inference_api.app:create_app"
@@ -37,15 +36,6 @@ def api_env(trained_model, db_url: str, **settings) -> dict[str, str]:
     }
     env.update({f"INFERENCE_API_{k.upper()}": str(v) for k, v in settings.items()})
     return env
-
-
-def log_drained(url: str, timeout_s: float = 30) -> None:
-    """Waits until the API's inference_log buffer is empty. A request's rows are buffered
-    before its answer leaves, so afterwards every answered request's rows are written (or
-    counted dropped); counting written rows instead is fooled by earlier requests' rows."""
-    wait_until(
-        lambda: metric(url, INFERENCE_LOG_ROWS_BUFFERED) == 0, timeout_s, "an empty log buffer"
-    )
 
 
 @contextlib.contextmanager

@@ -20,9 +20,8 @@ import yaml
 from loadtest.payloads import RecordGenerator
 from prometheus_server import prometheus, scrape_config
 from promql_walk import API_GROUP, dashboard_queries, rule_queries, selectors, split_threshold
-from proyecto4.devkit import metric, wait_until
+from proyecto4.devkit import log_drained
 from proyecto4_common.feature_spec import CategoricalFeature, FeatureSpec, NumericFeature
-from proyecto4_common.names import INFERENCE_LOG_ROWS_BUFFERED
 from servers import uvicorn_app
 
 # The API computes PSI over its last DRIFT_WINDOW records; with 2000 records, sampling
@@ -105,13 +104,7 @@ def _serve_a_day_and_measure_its_quality(api_url: str, trained_model) -> None:
     engine.dispose()
     day = keyed_records(raw)
     _post_all(api_url, [day[i : i + BATCH] for i in range(0, len(day), BATCH)], {200})
-    # Rows are buffered before each answer leaves: an empty buffer means all are written.
-    # (Counting rows was fooled by the traffic before, still in the buffer.)
-    wait_until(
-        lambda: metric(api_url, INFERENCE_LOG_ROWS_BUFFERED) == 0,
-        60,
-        "the keyed predictions to reach inference_log",
-    )
+    log_drained(api_url, timeout_s=60)
     settings = PipelineSettings(
         data_db_url=trained_model.data_db_url, mlflow_tracking_uri=trained_model.tracking_uri
     )
