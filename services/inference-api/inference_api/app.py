@@ -18,6 +18,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from inference_api.auth import Guard
+from inference_api.fast_path import InferenceApp
 from inference_api.inference_log import InferenceLogWriter
 from inference_api.metrics import ApiMetrics
 from inference_api.model_store import ModelHolder, ModelLoadError, ModelStore
@@ -103,7 +104,7 @@ async def _validation_error(request: Request, exc: RequestValidationError) -> JS
 
 
 def create_app(settings: ApiSettings | None = None) -> FastAPI:
-    app = FastAPI(
+    app = InferenceApp(
         title="proyecto4 inference API",
         version="1",
         description="Predicts whether a flight arrives more than 15 minutes late.",

@@ -1,10 +1,16 @@
 """The /predict/ hot path: raw body -> records -> float64 matrix -> booster -> JSON bytes.
 
 No pydantic or pandas per request: orjson parses, the spec's RecordEncoder validates and
-encodes, and the answer is written with orjson.
+encodes, and the answer is written with orjson. `serve` is the whole request, whichever
+way it arrives (fast_path.py, or the FastAPI route).
 """
 
 from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass
 
 import numpy as np
 import orjson
@@ -12,6 +18,10 @@ from proyecto4_common.feature_spec import RecordError
 from proyecto4_common.prediction_key import KEY_FIELD, PredictionKey, PredictionKeyError, parse_key
 
 from inference_api.model_store import LoadedModel
+from inference_api.openapi import PREDICT_PATH
+from inference_api.services import Services, no_model_detail
+
+log = logging.getLogger(__name__)
 
 JSON_TYPES = {dict: "object", list: "list", str: "string", bool: "boolean", type(None): "null"}
 
@@ -137,3 +147,69 @@ def answer(
     body["model_name"] = model.name
     body["model_version"] = model.version
     return orjson.dumps(body)
+
+
+@dataclass(slots=True)
+class Reply:
+    status: int
+    body: bytes
+    headers: dict[str, str] | None = None
+
+
+def _error(status: int, detail: str, headers: dict[str, str] | None = None) -> Reply:
+    return Reply(status, orjson.dumps({"detail": detail}), headers)
+
+
+async def serve(
+    services: Services,
+    body: bytes,
+    content_type: str | None,
+    authorization: str | None,
+    with_contributions: bool,
+) -> Reply:
+    """One POST /predict/: every answer, error or not, and what it counts and logs."""
+    started = time.perf_counter()
+    if services.guard.api_keys is not None:
+        refused = services.guard.api_key_refusal(PREDICT_PATH, authorization)
+        if refused is not None:
+            return _error(refused.status_code, refused.detail, refused.headers)
+    model = services.holder.current
+    if model is None:
+        return _error(503, no_model_detail(services.holder))
+    metrics = services.metrics
+    try:
+        check_content_type(content_type)
+        records, single = parse_records(body, services.settings.max_records)
+        sent_keys, keys = take_keys(records, single)
+        matrix = encode(model, records, single)
+    except InvalidInput as exc:
+        metrics.invalid.inc()
+        metrics.latency.observe(time.perf_counter() - started)
+        return _error(exc.status, exc.detail)
+    try:
+        if single:
+            probs, classes, contribs = predict(model, matrix, with_contributions)
+        else:
+            # LightGBM lets go of the GIL: meanwhile the event loop parses the next request.
+            probs, classes, contribs = await asyncio.to_thread(
+                predict, model, matrix, with_contributions
+            )
+        answer_body = answer(model, probs, classes, single, contribs, sent_keys)
+    except Exception as exc:  # failing on valid input is our fault: 500, counted
+        log.exception("prediction failed")
+        metrics.error.inc()
+        return _error(500, f"prediction failed: {type(exc).__name__}: {exc}")
+    delayed = sum(classes)
+    if delayed:
+        metrics.predictions[1].inc(delayed)
+    if delayed < len(classes):
+        metrics.predictions[0].inc(len(classes) - delayed)
+    model.drift.add(matrix)
+    predicted_ms = (time.perf_counter() - started) * 1000
+    await services.log_writer.submit(
+        records, classes, probs, model.name, model.version, predicted_ms, keys
+    )
+    metrics.success.inc()
+    # Includes any wait for room in the log buffer: the latency clients saw.
+    metrics.latency.observe(time.perf_counter() - started)
+    return Reply(200, answer_body)

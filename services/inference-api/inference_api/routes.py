@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import time
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Request, Response
@@ -45,53 +43,16 @@ def _error(status: int, detail: str) -> Response:
     summary="Predict whether flights arrive delayed",
 )
 async def predict(request: Request, contributions: bool = False) -> Response:
-    started = time.perf_counter()
-    services: Services = request.app.state.services
-    if services.guard.api_keys is not None:
-        refused = services.guard.api_key_refusal(PREDICT_PATH, request.headers.get("authorization"))
-        if refused is not None:
-            return JSONResponse(
-                {"detail": refused.detail}, status_code=refused.status_code, headers=refused.headers
-            )
-    # Called, not injected: FastAPI's dependency solving costs a tenth of a one-row request.
-    model = await get_model(request)
-    metrics = services.metrics
-    try:
-        hot.check_content_type(request.headers.get("content-type"))
-        records, single = hot.parse_records(await request.body(), services.settings.max_records)
-        sent_keys, keys = hot.take_keys(records, single)
-        matrix = hot.encode(model, records, single)
-    except hot.InvalidInput as exc:
-        metrics.invalid.inc()
-        metrics.latency.observe(time.perf_counter() - started)
-        return _error(exc.status, exc.detail)
-    try:
-        if single:
-            probs, classes, contribs = hot.predict(model, matrix, contributions)
-        else:
-            # LightGBM lets go of the GIL: meanwhile the event loop parses the next request.
-            probs, classes, contribs = await asyncio.to_thread(
-                hot.predict, model, matrix, contributions
-            )
-        body = hot.answer(model, probs, classes, single, contribs, sent_keys)
-    except Exception as exc:  # failing on valid input is our fault: 500, counted
-        log.exception("prediction failed")
-        metrics.error.inc()
-        return _error(500, f"prediction failed: {type(exc).__name__}: {exc}")
-    delayed = sum(classes)
-    if delayed:
-        metrics.predictions[1].inc(delayed)
-    if delayed < len(classes):
-        metrics.predictions[0].inc(len(classes) - delayed)
-    model.drift.add(matrix)
-    predicted_ms = (time.perf_counter() - started) * 1000
-    await services.log_writer.submit(
-        records, classes, probs, model.name, model.version, predicted_ms, keys
+    # The app serves this path before routing (fast_path.py); this route documents it and
+    # serves it wherever the router is mounted without that.
+    reply = await hot.serve(
+        request.app.state.services,
+        await request.body(),
+        request.headers.get("content-type"),
+        request.headers.get("authorization"),
+        contributions,
     )
-    metrics.success.inc()
-    # Includes any wait for room in the log buffer: the latency clients saw.
-    metrics.latency.observe(time.perf_counter() - started)
-    return Response(body, media_type="application/json")
+    return Response(reply.body, reply.status, reply.headers, media_type="application/json")
 
 
 @router.post(

@@ -28,10 +28,14 @@ async def get_services(request: Request) -> Services:
     return request.app.state.services
 
 
+def no_model_detail(holder: ModelHolder) -> str:
+    reason = holder.last_error or "the first load is still running"
+    return f"no model loaded yet: {reason}"
+
+
 async def get_model(request: Request) -> LoadedModel:
     holder = request.app.state.services.holder
     model = holder.current
     if model is None:
-        reason = holder.last_error or "the first load is still running"
-        raise HTTPException(503, f"no model loaded yet: {reason}")
+        raise HTTPException(503, no_model_detail(holder))
     return model

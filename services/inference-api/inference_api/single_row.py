@@ -4,6 +4,10 @@
 times the cost of walking the trees for one row. LightGBM's C API has a path made for
 this case (LGBM_BoosterPredictForMatSingleRowFast): prepared once per model, then one
 call per row. Lists and contributions keep using `Booster.predict`.
+
+The per-row call keeps the GIL (the library loaded again as a `ctypes.PyDLL`): it lasts
+microseconds, while giving the GIL up let the inference_log writer thread take it for up
+to the interpreter's switch interval (5 ms) before the request could go on.
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ from lightgbm.basic import _LIB, _safe_call
 
 _PREDICT_NORMAL = 0  # C_API_PREDICT_NORMAL: probabilities for a binary objective
 _DTYPE_FLOAT64 = 1  # C_API_DTYPE_FLOAT64
+# The same loaded library (dlopen hands back the same handle), called without releasing the GIL.
+_LIB_KEEPING_GIL = ctypes.PyDLL(_LIB._name)
 
 
 class SingleRowPredictor:
@@ -43,7 +49,7 @@ class SingleRowPredictor:
     def __call__(self, row: np.ndarray) -> float:
         """Probability for one C-contiguous float64 row."""
         _safe_call(
-            _LIB.LGBM_BoosterPredictForMatSingleRowFast(
+            _LIB_KEEPING_GIL.LGBM_BoosterPredictForMatSingleRowFast(
                 self._config,
                 row.ctypes.data_as(ctypes.c_void_p),
                 ctypes.byref(self._length),
