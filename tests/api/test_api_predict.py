@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import httpx
+import pytest
 from proyecto4_common.feature_spec import CategoricalFeature
 
 
@@ -50,6 +51,32 @@ def test_contributions_add_up_to_the_log_odds(api, record, trained_model):
     assert list(contributions) == [*trained_model.spec.names, "bias"]
     log_odds = sum(contributions.values())
     assert math.isclose(1 / (1 + math.exp(-log_odds)), body["probability"], rel_tol=1e-6)
+
+
+# /predict/ is served ahead of FastAPI (fast_path.py): its query must read as FastAPI's would.
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("contributions=yes", True),
+        ("contributions=1", True),
+        ("contributions=OFF", False),
+        ("contributions=true&contributions=false", False),  # the last one counts
+        ("unrelated=1", False),
+        ("", False),
+    ],
+)
+def test_the_contributions_parameter_reads_as_a_fastapi_bool(api, record, query, expected):
+    response = httpx.post(f"{api}/predict/?{query}", json=record)
+
+    assert response.status_code == 200
+    assert ("contributions" in response.json()) is expected
+
+
+def test_predict_without_its_slash_is_redirected_as_before(api, record):
+    response = httpx.post(f"{api}/predict", json=record)
+
+    assert response.status_code == 307
+    assert response.headers["location"].endswith("/predict/")
 
 
 def test_null_is_accepted_where_the_spec_allows_it(api, record, trained_model):
