@@ -14,7 +14,7 @@ One run, same machine, same registered model version (default: the `production` 
 With --profile, no figures: the API runs under cProfile (every thread) while wrk sends one
 record, then a list of 1,000, and the script prints where a request's time goes (parse,
 validate/encode, predict, answer, log submit, the HTTP stack) in each thread's busy time, what
-the log writer thread spends per request (COPY text formatting, the DB write) and how long
+the log writer thread spends per request (making the rows, the binary COPY) and how long
 requests waited for room in the log buffer. cProfile adds its own cost to every Python call,
 so the shares matter more than the absolute times; uvloop's own wait is not Python, so idle
 time is not in the event loop's figures.
@@ -152,10 +152,7 @@ LOOP_PARTS = {
     "log submit": [("inference_api/inference_log.py", "submit")],
 }
 WRITER_PARTS = {
-    "log formatting": [
-        ("inference_api/inference_log.py", "as_copy_text"),
-        ("inference_api/inference_log.py", "as_tuples"),
-    ],
+    "rows (features to JSON)": [("inference_api/inference_log.py", "as_tuples")],
     "COPY / DB write": [("inference_api/inference_log.py", "_write")],
     "waiting for rows": [("threading.py", "wait")],
 }
@@ -181,7 +178,7 @@ def _breakdown(path: Path, parts: dict, requests: float, rest: str | None) -> li
     stats = pstats.Stats(str(path))
     wall = sum(tt for _, _, tt, _, _ in stats.stats.values())
     rows = [(name, _cumulative(stats, where)) for name, where in parts.items()]
-    if "COPY / DB write" in parts:  # formatting happens inside _write
+    if "COPY / DB write" in parts:  # the rows are made inside _write
         rows = [(n, s - rows[0][1] if n == "COPY / DB write" else s) for n, s in rows]
     if rest:
         rows.append((rest, wall - sum(s for _, s in rows)))
