@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Request, Response
@@ -24,7 +23,6 @@ from inference_api.schemas import (
 )
 from inference_api.services import Services, get_model, get_services
 
-log = logging.getLogger(__name__)
 router = APIRouter()
 
 
