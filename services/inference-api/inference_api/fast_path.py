@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 from urllib.parse import parse_qsl
 
-import orjson
 from fastapi import FastAPI
 from pydantic import TypeAdapter, ValidationError
 
@@ -85,7 +84,7 @@ class InferenceApp(FastAPI):
             contributions = _contributions(scope["query_string"])
         except hot.InvalidInput as exc:
             self.state.services.metrics.invalid.inc()
-            await _send(send, hot.Reply(exc.status, orjson.dumps({"detail": exc.detail})))
+            await _send(send, hot.error_reply(exc.status, exc.detail))
             return
         try:
             reply = await hot.serve(
@@ -95,7 +94,7 @@ class InferenceApp(FastAPI):
                 authorization and authorization.decode("latin-1"),
                 contributions,
             )
-        except Exception:  # what Starlette's ServerErrorMiddleware would have answered
+        except Exception:  # a bug of ours: logged, and answered in JSON like every error
             log.exception("POST %s failed", PREDICT_PATH)
-            reply = hot.Reply(500, b'{"detail":"Internal Server Error"}')
+            reply = hot.error_reply(500, "Internal Server Error")
         await _send(send, reply)

@@ -156,7 +156,7 @@ class Reply:
     headers: dict[str, str] | None = None
 
 
-def _error(status: int, detail: str, headers: dict[str, str] | None = None) -> Reply:
+def error_reply(status: int, detail: str, headers: dict[str, str] | None = None) -> Reply:
     return Reply(status, orjson.dumps({"detail": detail}), headers)
 
 
@@ -172,10 +172,10 @@ async def serve(
     if services.guard.api_keys is not None:
         refused = services.guard.api_key_refusal(PREDICT_PATH, authorization)
         if refused is not None:
-            return _error(refused.status_code, refused.detail, refused.headers)
+            return error_reply(refused.status_code, refused.detail, refused.headers)
     model = services.holder.current
     if model is None:
-        return _error(503, no_model_detail(services.holder))
+        return error_reply(503, no_model_detail(services.holder))
     metrics = services.metrics
     try:
         check_content_type(content_type)
@@ -185,7 +185,7 @@ async def serve(
     except InvalidInput as exc:
         metrics.invalid.inc()
         metrics.latency.observe(time.perf_counter() - started)
-        return _error(exc.status, exc.detail)
+        return error_reply(exc.status, exc.detail)
     try:
         if single:
             probs, classes, contribs = predict(model, matrix, with_contributions)
@@ -198,7 +198,7 @@ async def serve(
     except Exception as exc:  # failing on valid input is our fault: 500, counted
         log.exception("prediction failed")
         metrics.error.inc()
-        return _error(500, f"prediction failed: {type(exc).__name__}: {exc}")
+        return error_reply(500, f"prediction failed: {type(exc).__name__}: {exc}")
     delayed = sum(classes)
     if delayed:
         metrics.predictions[1].inc(delayed)
