@@ -57,6 +57,21 @@ class CategoricalFeature(BaseModel):
 Feature = Annotated[NumericFeature | CategoricalFeature, Field(discriminator="kind")]
 
 
+class Calibration(BaseModel):
+    """Isotonic map from the model's probability to the observed rate of delays, fitted on
+    the validation days (pipeline/evaluation.py). Served probabilities stay the model's own;
+    performance estimation (proyecto4_common.estimation) needs calibrated ones."""
+
+    method: Literal["isotonic"] = "isotonic"
+    # Increasing thresholds of the raw probability and the calibrated value at each;
+    # linear in between, constant outside.
+    x: list[float]
+    y: list[float]
+
+    def apply(self, probability: np.ndarray) -> np.ndarray:
+        return np.interp(np.asarray(probability, dtype=np.float64), self.x, self.y)
+
+
 class RecordError(ValueError):
     """A request record that does not fit the spec; the message names the problem."""
 
@@ -69,6 +84,13 @@ class FeatureSpec(BaseModel):
         default_factory=lambda: {str(k): v for k, v in CATEGORIES.items()}
     )
     features: list[Feature]
+    # None for a model trained before calibration was fitted: estimates then use the
+    # probabilities as they are.
+    calibration: Calibration | None = None
+
+    def calibrated(self, probability: np.ndarray) -> np.ndarray:
+        p = np.asarray(probability, dtype=np.float64)
+        return self.calibration.apply(p) if self.calibration else p
 
     # -- serialisation ---------------------------------------------------------------
     def to_json(self) -> str:

@@ -19,12 +19,25 @@ VAL_AUROC = "val_auroc"
 TEST_ACCURACY = "test_accuracy"
 TEST_AUROC = "test_auroc"
 RUN_METRICS = (VAL_ACCURACY, VAL_AUROC, TEST_ACCURACY, TEST_AUROC)
+# Forward evaluation beside them (pipeline/evaluation.py): the rolling-origin backtest's
+# weekly AUROC (mean and standard deviation over its folds), the model's expected live
+# quality; the test AUROC a stratified random split of the same rows gives (the optimism a
+# random split hides); the test split's expected calibration error before and after the
+# calibration fitted on validation.
+BACKTEST_AUROC_MEAN = "backtest_auroc_mean"
+BACKTEST_AUROC_SD = "backtest_auroc_sd"
+RANDOM_SPLIT_TEST_AUROC = "random_split_test_auroc"
+TEST_CALIBRATION_ERROR_RAW = "test_calibration_error_raw"
+TEST_CALIBRATION_ERROR = "test_calibration_error"
 
 # Run artifacts besides the model.
 MODEL_ARTIFACT_PATH = "model"
 FEATURE_SPEC_FILE = "feature_spec.json"
 SHAP_SUMMARY_PLOT = "shap/summary.png"
 SHAP_BAR_PLOT = "shap/bar.png"
+# The backtest's folds (per-fold AUROC, rows, days) and their plot.
+BACKTEST_FILE = "backtest/backtest.json"
+BACKTEST_PLOT = "backtest/backtest.png"
 
 # Tables in the data database.
 RAW_TABLE = "raw_data"
@@ -103,7 +116,16 @@ MODEL_LIVE_ACCURACY = "model_live_accuracy"
 MODEL_LIVE_LOG_LOSS = "model_live_log_loss"
 MODEL_LIVE_CALIBRATION_ERROR = "model_live_calibration_error"
 MODEL_LIVE_LABELLED = "model_live_labelled_predictions"
-MODEL_TEST_AUROC = "model_test_auroc"  # the version's test AUROC from training, the baseline
+MODEL_LIVE_AUROC_LOW = "model_live_auroc_low"  # 95 % interval of the newest day's live AUROC
+MODEL_LIVE_AUROC_HIGH = "model_live_auroc_high"
+MODEL_TEST_AUROC = "model_test_auroc"  # the version's forward test AUROC from training
+# The version's backtest: its mean weekly AUROC and the band's lower edge (mean - k sd),
+# below which live quality counts as decayed.
+MODEL_BACKTEST_AUROC = "model_backtest_auroc"
+MODEL_BACKTEST_AUROC_LOW = "model_backtest_auroc_low"
+# AUROC estimated from the served probabilities alone (CBPE), before outcomes arrive: the
+# API's window of recent predictions per version.
+MODEL_ESTIMATED_AUROC = "model_estimated_auroc"
 # Retraining runs recorded in the promotion ledger, label kind (always, quality_decayed, ...).
 MODEL_RETRAINS = "model_retrains"
 

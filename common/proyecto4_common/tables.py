@@ -72,6 +72,12 @@ promotion_ledger = Table(
     Column("trigger_kind", String(30), nullable=True),  # retrain.py: always, quality_decayed, ...
     Column("previous_live_auroc", Float, nullable=True),
     Column("previous_live_count", Integer, nullable=True),
+    # The paired comparison on the rows neither model trained on (champion.compare):
+    # candidate minus production on the metric, its 95 % bootstrap interval, and the rows.
+    Column("difference", Float, nullable=True),
+    Column("difference_low", Float, nullable=True),
+    Column("difference_high", Float, nullable=True),
+    Column("comparison_rows", Integer, nullable=True),
 )
 
 
@@ -89,9 +95,18 @@ model_quality = Table(
     Column("accuracy", Float, nullable=False),
     Column("log_loss", Float, nullable=False),
     Column("calibration_error", Float, nullable=False),  # expected calibration error
-    # The version's test AUROC at training, the baseline live AUROC is compared with.
+    # The version's forward test AUROC at training.
     Column("test_auroc", Float, nullable=True),
     Column("computed_at", DateTime(timezone=True), nullable=False),
+    # Added after the first release (`upgrade`): the 95 % interval of `auroc`
+    # (Hanley-McNeil, from count and delayed); the AUROC estimated from the day's
+    # probabilities alone (CBPE, calibrated as the version's spec says); the version's
+    # backtest mean and the lower edge of its band (mean - k sd), the decay threshold.
+    Column("auroc_low", Float, nullable=True),
+    Column("auroc_high", Float, nullable=True),
+    Column("estimated_auroc", Float, nullable=True),
+    Column("backtest_auroc", Float, nullable=True),
+    Column("backtest_auroc_low", Float, nullable=True),
 )
 
 input_drift = Table(
