@@ -29,6 +29,10 @@ BACKTEST_AUROC_SD = "backtest_auroc_sd"
 RANDOM_SPLIT_TEST_AUROC = "random_split_test_auroc"
 TEST_CALIBRATION_ERROR_RAW = "test_calibration_error_raw"
 TEST_CALIBRATION_ERROR = "test_calibration_error"
+# The drift measure's mean and spread over windows of the training days: the drift
+# trigger's threshold is mean + k sd.
+REFERENCE_PSI_MEAN = "reference_psi_mean"
+REFERENCE_PSI_SD = "reference_psi_sd"
 
 # Run artifacts besides the model.
 MODEL_ARTIFACT_PATH = "model"

@@ -3,8 +3,11 @@
 Predictions that carried a flight key (inference_log.flight_*) are matched with the same
 flight in raw_data once its day has been ingested; the label is the training label
 (features.labels), so cancelled and diverted flights count for neither. Per flight day and
-model version the step records count, AUROC, accuracy, log loss and expected calibration
-error in model_quality, next to the version's test AUROC from training.
+model version the step records count, AUROC with its 95 % interval (Hanley-McNeil),
+accuracy, log loss, expected calibration error and the AUROC estimated from the
+probabilities alone (CBPE, on probabilities calibrated as the version's spec says: what
+the API's gauge shows before outcomes arrive) in model_quality, next to the version's
+forward test AUROC and backtest band from training.
 
 Days are recorded once their outcomes are in; the newest `quality_recompute_days` ingested
 days are recomputed on every run, for predictions that come in after their day's outcomes.
@@ -14,10 +17,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 import numpy as np
 import pandas as pd
+from proyecto4_common.estimation import auroc_interval, estimated_auroc
+from proyecto4_common.feature_spec import FeatureSpec
 from proyecto4_common.names import INGESTION_LEDGER_TABLE, RAW_TABLE
 from proyecto4_common.tables import inference_log, model_quality, upgrade
 from sklearn.metrics import accuracy_score, log_loss, roc_auc_score
@@ -105,29 +111,66 @@ def labelled_predictions(engine: Engine, group: int, days: list[date]) -> pd.Dat
     return served.merge(outcomes[[*KEY, "label"]], on=KEY, how="inner", validate="many_to_one")
 
 
-def test_auroc_from_registry(settings: PipelineSettings) -> Callable[[str, str], float | None]:
-    """The test AUROC each version logged at training (None for a version MLflow lacks)."""
+@dataclass(frozen=True)
+class VersionFacts:
+    """What training logged of a model version that live quality is shown against."""
+
+    test_auroc: float | None = None
+    backtest_auroc: float | None = None
+    backtest_auroc_low: float | None = None  # the decay threshold, mean - k sd
+    spec: FeatureSpec | None = None  # its calibration turns probabilities into estimates
+
+
+def facts_from_registry(settings: PipelineSettings) -> Callable[[str, str], VersionFacts]:
+    """Each version's logged facts (empty for a version MLflow lacks)."""
     from mlflow import MlflowClient
     from mlflow.exceptions import MlflowException
-    from proyecto4_common.names import TEST_AUROC
+    from proyecto4_common.names import BACKTEST_AUROC_MEAN, FEATURE_SPEC_FILE, TEST_AUROC
+
+    from pipeline.retrain import Reference
+    from pipeline.tracking import load_run_text
 
     client = MlflowClient(settings.mlflow_tracking_uri)
-    cache: dict[tuple[str, str], float | None] = {}
+    cache: dict[tuple[str, str], VersionFacts] = {}
 
-    def lookup(name: str, version: str) -> float | None:
+    def lookup(name: str, version: str) -> VersionFacts:
         if (name, version) not in cache:
             try:
                 run_id = client.get_model_version(name, version).run_id
-                cache[name, version] = client.get_run(run_id).data.metrics.get(TEST_AUROC)
-            except MlflowException:
-                cache[name, version] = None
+                logged = client.get_run(run_id).data.metrics
+                cache[name, version] = VersionFacts(
+                    logged.get(TEST_AUROC),
+                    logged.get(BACKTEST_AUROC_MEAN),
+                    Reference.of_run(logged).band_low(settings.quality_band_k),
+                    FeatureSpec.from_json(load_run_text(client, run_id, FEATURE_SPEC_FILE)),
+                )
+            except (MlflowException, OSError):
+                # A version MLflow lacks, or one logged without a spec: no reference.
+                cache[name, version] = VersionFacts()
         return cache[name, version]
 
     return lookup
 
 
+def with_uncertainty(row: dict, p: np.ndarray, facts: VersionFacts) -> dict:
+    """The day's interval and estimate, and the version's reference, added to its metrics."""
+    low = high = None
+    if row["auroc"] is not None:
+        low, high = auroc_interval(row["auroc"], row["delayed"], row["count"] - row["delayed"])
+    calibrated = facts.spec.calibrated(p) if facts.spec else p
+    return {
+        **row,
+        "auroc_low": low,
+        "auroc_high": high,
+        "estimated_auroc": estimated_auroc(calibrated),
+        "test_auroc": facts.test_auroc,
+        "backtest_auroc": facts.backtest_auroc,
+        "backtest_auroc_low": facts.backtest_auroc_low,
+    }
+
+
 def measure_live_quality(
-    settings: PipelineSettings, test_auroc: Callable[[str, str], float | None] | None = None
+    settings: PipelineSettings, versions: Callable[[str, str], VersionFacts] | None = None
 ) -> dict:
     """Records model_quality rows for the days whose outcomes arrived; returns a summary."""
     engine = make_engine(settings.data_db_url)
@@ -140,7 +183,7 @@ def measure_live_quality(
     if not days:
         return {"days": [], "rows": 0}
     joined = labelled_predictions(engine, settings.pipeline_group, days)
-    test_auroc = test_auroc or test_auroc_from_registry(settings)
+    versions = versions or facts_from_registry(settings)
     now = datetime.now(UTC)
     rows = []
     for (day, name, version), part in joined.groupby(
@@ -148,13 +191,13 @@ def measure_live_quality(
     ):
         y = part["label"].to_numpy(dtype="int64")
         p = part["probability"].to_numpy(dtype="float64")
+        measured = metrics(y, p, part["prediction"].to_numpy())
         rows.append(
             {
                 "day": day,
                 "model_name": name,
                 "model_version": version,
-                **metrics(y, p, part["prediction"].to_numpy()),
-                "test_auroc": test_auroc(name, version),
+                **with_uncertainty(measured, p, versions(name, version)),
                 "computed_at": now,
             }
         )

@@ -2,12 +2,18 @@
 
 With `PIPELINE_RETRAIN_POLICY=always` (the default) every run retrains, as the pipeline always did.
 With `on_decay` a run retrains only when there is no production model yet, when the
-production model's live AUROC (model_quality, count-weighted over its newest
-`quality_window_days` recorded days, at least `quality_min_count` labelled predictions)
-fell below its test AUROC by more than `quality_auroc_margin`, or when input drift against
-its training reference stayed above `drift_psi_threshold` on each of the newest
-`drift_days` ingested days (pipeline/drift.py). Live quality is asked first: it is what
-drift only suggests. Neither retrains within `retrain_cooldown_days` ingested days of the
+production model's quality decayed, or when input drift stayed high. Both thresholds come
+from a reference, not from a fixed number:
+
+- quality decayed: the upper end of the 95 % interval of production's live AUROC
+  (model_quality, pooled over its newest `quality_window_days` recorded days, at least
+  `quality_min_count` labelled predictions) is below its backtest band, the mean of its
+  weekly backtest AUROCs minus `quality_band_k` standard deviations (pipeline/evaluation.py);
+- drift stayed high: input drift against its training reference (pipeline/drift.py) above
+  the reference's own spread, mean + `drift_band_k` standard deviations of the same measure
+  over windows of its training days, on each of the newest `drift_days` ingested days.
+
+Live quality is asked first: it is what drift only suggests. Neither retrains within `retrain_cooldown_days` ingested days of the
 data the last retraining used: a candidate kept out leaves production as decayed as it
 was, and each run would retrain again. The reason goes to the promotion ledger with the
 decision the retraining leads to.
@@ -20,6 +26,13 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 
 import pandas as pd
+from proyecto4_common.estimation import auroc_interval
+from proyecto4_common.names import (
+    BACKTEST_AUROC_MEAN,
+    BACKTEST_AUROC_SD,
+    REFERENCE_PSI_MEAN,
+    REFERENCE_PSI_SD,
+)
 from proyecto4_common.tables import model_quality, upgrade
 from sqlalchemy import select
 
@@ -39,6 +52,41 @@ class LiveQuality:
     count: int
     test_auroc: float | None
     days: int
+    delayed: int = 0
+    auroc_low: float | None = None  # the 95 % interval of `auroc`
+    auroc_high: float | None = None
+
+
+@dataclass(frozen=True)
+class Reference:
+    """What production's training measured of itself: its backtest's weekly AUROC and the
+    input drift of windows of its training days (mean and standard deviation of each; None
+    for a model trained before they were logged)."""
+
+    backtest_mean: float | None = None
+    backtest_sd: float | None = None
+    drift_mean: float | None = None
+    drift_sd: float | None = None
+
+    @classmethod
+    def of_run(cls, metrics: dict[str, float]) -> Reference:
+        return cls(
+            metrics.get(BACKTEST_AUROC_MEAN),
+            metrics.get(BACKTEST_AUROC_SD),
+            metrics.get(REFERENCE_PSI_MEAN),
+            metrics.get(REFERENCE_PSI_SD),
+        )
+
+    def band_low(self, k: float) -> float | None:
+        """The decay threshold: the backtest mean minus k standard deviations."""
+        if self.backtest_mean is None or self.backtest_sd is None:
+            return None
+        return self.backtest_mean - k * self.backtest_sd
+
+    def drift_threshold(self, k: float) -> float | None:
+        if self.drift_mean is None or self.drift_sd is None:
+            return None
+        return self.drift_mean + k * self.drift_sd
 
 
 # Kinds of retraining trigger (promotion_ledger.trigger_kind, a metric label in the API).
@@ -65,34 +113,48 @@ class Trigger:
 
 
 def live_quality(rows: pd.DataFrame, version: str, window_days: int) -> LiveQuality | None:
-    """Count-weighted live AUROC of `version` over its newest `window_days` days."""
+    """Count-weighted live AUROC of `version` over its newest `window_days` days, with the
+    Hanley-McNeil interval of the window's pooled predictions."""
     mine = rows[(rows["model_version"] == version) & rows["auroc"].notna()]
     if mine.empty:
         return None
     recent = mine.sort_values("day").tail(window_days)
     count = int(recent["count"].sum())
+    delayed = int(recent["delayed"].sum())
     auroc = float((recent["auroc"] * recent["count"]).sum() / count)
+    low, high = auroc_interval(auroc, delayed, count - delayed)
     test = recent["test_auroc"].dropna()
     return LiveQuality(
-        version, auroc, count, float(test.iloc[-1]) if len(test) else None, len(recent)
+        version,
+        auroc,
+        count,
+        float(test.iloc[-1]) if len(test) else None,
+        len(recent),
+        delayed,
+        low,
+        high,
     )
 
 
-def drift_verdict(drift: list[DayDrift], settings: PipelineSettings) -> tuple[bool, str]:
-    """Did drift stay above the threshold on each of the newest `drift_days` days?"""
-    if settings.drift_psi_threshold <= 0:
+def drift_verdict(
+    drift: list[DayDrift], threshold: float | None, settings: PipelineSettings
+) -> tuple[bool, str]:
+    """Did drift stay above production's threshold on each of the newest `drift_days` days?"""
+    if not settings.drift_trigger:
         return False, "drift trigger off"
+    if threshold is None:
+        return False, "no drift reference logged with production: drift trigger off for it"
     if not drift:
         return False, "no drift measured"
-    high = len(drift) >= settings.drift_days and all(
-        d.psi > settings.drift_psi_threshold for d in drift[-settings.drift_days :]
-    )
+    newest_days = drift[-settings.drift_days :]
+    above = sum(d.psi > threshold for d in newest_days)
+    high = len(drift) >= settings.drift_days and above == len(newest_days)
     newest = drift[-1]
-    above = sum(d.psi > settings.drift_psi_threshold for d in drift[-settings.drift_days :])
     shown = (
         f"input drift PSI {newest.psi:.2f} ({newest.feature}, {settings.drift_window_days}-day "
-        f"window to {newest.day}), above {settings.drift_psi_threshold:g} on {above} of the "
-        f"newest {settings.drift_days} days"
+        f"window to {newest.day}), threshold {threshold:.2f} (training windows' mean + "
+        f"{settings.drift_band_k:g} sd), above it on {above} of the newest "
+        f"{settings.drift_days} days"
     )
     return high, shown
 
@@ -115,9 +177,11 @@ def decide(
     settings: PipelineSettings,
     drift: list[DayDrift] | None = None,
     last_retrain: LastRetrain | None = None,
+    reference: Reference | None = None,
 ) -> Trigger:
-    """Pure decision from the production model's live quality, input drift and the last
-    retraining."""
+    """Pure decision from the production model's live quality against its reference, input
+    drift and the last retraining."""
+    reference = reference or Reference()
     drift = drift or []
     if settings.retrain_policy == "always":
         return Trigger(
@@ -125,8 +189,12 @@ def decide(
         )
     if production_version is None:
         return Trigger(True, "no production model yet", live, NO_PRODUCTION, drift)
-    drifted, drift_shown = drift_verdict(drift, settings)
-    decayed, quality_shown = _quality_verdict(live, production_version, settings)
+    drifted, drift_shown = drift_verdict(
+        drift, reference.drift_threshold(settings.drift_band_k), settings
+    )
+    decayed, quality_shown = _quality_verdict(
+        live, production_version, reference.band_low(settings.quality_band_k), settings
+    )
     cooldown = settings.retrain_cooldown_days
     if (decayed or drifted) and last_retrain and last_retrain.days < cooldown:
         return Trigger(
@@ -150,7 +218,10 @@ def decide(
 
 
 def _quality_verdict(
-    live: LiveQuality | None, production_version: str, settings: PipelineSettings
+    live: LiveQuality | None,
+    production_version: str,
+    band_low: float | None,
+    settings: PipelineSettings,
 ) -> tuple[bool, str]:
     if live is None or live.auroc is None:
         return False, f"no live quality of v{production_version} yet"
@@ -159,15 +230,15 @@ def _quality_verdict(
             f"v{live.version}: {live.count} labelled predictions, fewer than "
             f"{settings.quality_min_count}"
         )
-    if live.test_auroc is None:
-        return False, f"v{live.version}: no test AUROC to compare with"
-    floor = live.test_auroc - settings.quality_auroc_margin
+    if band_low is None:
+        return False, f"v{live.version}: no backtest band logged at its training to judge by"
     shown = (
         f"v{live.version} live AUROC {live.auroc:.4f} over {live.days} days "
-        f"({live.count} predictions), test AUROC {live.test_auroc:.4f} - margin "
-        f"{settings.quality_auroc_margin:.4f} = {floor:.4f}"
+        f"({live.count} predictions), 95 % interval [{live.auroc_low:.4f}, "
+        f"{live.auroc_high:.4f}]; backtest band from {band_low:.4f} (mean - "
+        f"{settings.quality_band_k:g} sd)"
     )
-    if live.auroc < floor:
+    if live.auroc_high < band_low:
         return True, shown
     return False, f"quality holds: {shown}"
 
@@ -178,6 +249,9 @@ def decide_retraining(settings: PipelineSettings) -> Trigger:
     client = use_tracking(settings)
     production = production_version(client)
     version = str(production.version) if production else None
+    reference = (
+        Reference.of_run(client.get_run(production.run_id).data.metrics) if production else None
+    )
     engine = make_engine(settings.data_db_url)
     with engine.begin() as conn:
         upgrade(conn, model_quality)
@@ -193,7 +267,7 @@ def decide_retraining(settings: PipelineSettings) -> Trigger:
         spec = production_spec(production)
         drift = measure_input_drift(settings, engine, version, spec)
         last = last_retrain(client, settings, engine)
-    trigger = decide(live, version, settings, drift, last)
+    trigger = decide(live, version, settings, drift, last, reference)
     log.info("retraining: %s (%s)", trigger.retrain, trigger.reason)
     return trigger
 

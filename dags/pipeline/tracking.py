@@ -42,3 +42,12 @@ def production_version(client):
         return client.get_model_version_by_alias(MODEL_NAME, PRODUCTION_ALIAS)
     except MlflowException:
         return None
+
+
+def load_run_text(client, run_id: str, path: str) -> str:
+    """A text artifact of a run, read through `client` (its tracking URI, not the process's)."""
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as tmp:
+        return Path(client.download_artifacts(run_id, path, tmp)).read_text()

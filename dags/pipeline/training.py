@@ -15,20 +15,38 @@ import pandas as pd
 from proyecto4_common.database import database_url_string
 from proyecto4_common.feature_spec import FeatureSpec
 from proyecto4_common.names import (
+    BACKTEST_AUROC_MEAN,
+    BACKTEST_AUROC_SD,
+    BACKTEST_FILE,
+    BACKTEST_PLOT,
     CLEAN_TABLE,
     FEATURE_SPEC_FILE,
     MODEL_ARTIFACT_PATH,
     MODEL_NAME,
+    RANDOM_SPLIT_TEST_AUROC,
+    REFERENCE_PSI_MEAN,
+    REFERENCE_PSI_SD,
     SHAP_BAR_PLOT,
     SHAP_SUMMARY_PLOT,
     TEST_ACCURACY,
     TEST_AUROC,
+    TEST_CALIBRATION_ERROR,
+    TEST_CALIBRATION_ERROR_RAW,
     VAL_ACCURACY,
     VAL_AUROC,
 )
-from sklearn.metrics import roc_auc_score
 
 from pipeline.db import make_engine
+from pipeline.evaluation import (
+    backtest,
+    backtest_plot,
+    calibration_errors,
+    fit_calibration,
+    probabilities,
+    random_split_auroc,
+    reference_drift,
+    scores,
+)
 from pipeline.features import FEATURES, FLIGHT_DATE, TARGET, encode
 from pipeline.settings import PipelineSettings
 from pipeline.spec import build_spec, categories_of
@@ -59,8 +77,10 @@ class Splits:
     spec: FeatureSpec
     # A few validation rows as they are, before encoding: the model's input example.
     raw_example: pd.DataFrame
-    # Validation and test rows before encoding, with their day (versus_production).
+    # Validation and test rows before encoding, with their day (champion.versus_production).
     raw: dict[str, pd.DataFrame] | None = None
+    # Each row's flight day, per split (the backtest's folds and the drift reference).
+    days: dict[str, pd.Series] | None = None
     # The newest flight day in clean_data: logged, so that a later run knows which of its
     # rows this model never saw.
     data_until: str | None = None
@@ -70,13 +90,15 @@ def load_splits(settings: PipelineSettings) -> Splits:
     clean = pd.read_sql_table(CLEAN_TABLE, make_engine(settings.data_db_url))
     spec = build_spec(clean)
     categories = categories_of(spec)
-    X, y, raw = {}, {}, {}
+    X, y, raw, days = {}, {}, {}, {}
     for name in ("train", "validation", "test"):
         part = clean[clean["dataset"] == name]
         X[name] = encode(part[list(FEATURES)], categories).reset_index(drop=True)
         y[name] = part[TARGET].to_numpy()
-        if name != "train" and FLIGHT_DATE in part:
-            raw[name] = part[[*FEATURES, FLIGHT_DATE]].reset_index(drop=True)
+        if FLIGHT_DATE in part:
+            days[name] = pd.to_datetime(part[FLIGHT_DATE]).reset_index(drop=True)
+            if name != "train":
+                raw[name] = part[[*FEATURES, FLIGHT_DATE]].reset_index(drop=True)
     example = clean.loc[clean["dataset"] == "validation", list(FEATURES)].head(EXAMPLE_ROWS)
     until = str(pd.to_datetime(clean[FLIGHT_DATE]).max().date()) if FLIGHT_DATE in clean else None
     return Splits(
@@ -85,79 +107,9 @@ def load_splits(settings: PipelineSettings) -> Splits:
         spec=spec,
         raw_example=example.reset_index(drop=True),
         raw=raw,
+        days=days or None,
         data_until=until,
     )
-
-
-def scores(booster: lgb.Booster, X: pd.DataFrame, y: np.ndarray) -> dict[str, float]:
-    probability = booster.predict(X.to_numpy(), num_iteration=booster.best_iteration or None)
-    return {
-        "accuracy": float(np.mean((probability >= 0.5) == y)),
-        "auroc": float(roc_auc_score(y, probability)),
-    }
-
-
-# Fewer new rows than this make the comparison noise: the logged metrics decide instead.
-MIN_COMPARISON_ROWS = 200
-
-
-def versus_production(client, splits: Splits, booster: lgb.Booster) -> dict | None:
-    """Candidate and production scored on the same rows that neither trained on: this run's
-    validation and test rows (pooled) of days after production's data (its logged
-    `data_until`); the scores fill both the val_ and test_ metric names.
-
-    Their logged metrics come from different splits, and once data has grown this run's
-    split holds rows production trained on, so neither comparison is fair. None (the
-    logged metrics decide) without a production model, its `data_until`, enough new rows
-    of both classes, or for a model logged another way.
-    """
-    from mlflow.artifacts import download_artifacts
-    from proyecto4_common.registered_model import (
-        BOOSTER_ARTIFACT,
-        SPEC_ARTIFACT,
-        load_parts,
-        model_artifacts,
-    )
-
-    version = production_version(client)
-    if version is None or not splits.raw:
-        return None
-    since = client.get_run(version.run_id).data.params.get("data_until")
-    if not since:
-        return None
-    raws, Xs, ys = [], [], []
-    for name in ("validation", "test"):
-        rows = splits.raw[name]
-        newer = (pd.to_datetime(rows[FLIGHT_DATE]) > pd.Timestamp(since)).to_numpy()
-        raws.append(rows[newer])
-        Xs.append(splits.X[name][newer])
-        ys.append(splits.y[name][newer])
-    y = np.concatenate(ys)
-    if len(y) < MIN_COMPARISON_ROWS or len(np.unique(y)) < 2:
-        return None
-    with tempfile.TemporaryDirectory() as tmp:
-        model_dir = download_artifacts(
-            artifact_uri=client.get_model_version_download_uri(MODEL_NAME, version.version),
-            dst_path=tmp,
-        )
-        files = model_artifacts(model_dir)
-        if BOOSTER_ARTIFACT not in files:
-            return None
-        production, spec = load_parts(files[BOOSTER_ARTIFACT], files[SPEC_ARTIFACT])
-    raw = pd.concat(raws, ignore_index=True)
-    mine = scores(booster, pd.concat(Xs, ignore_index=True), y)
-    theirs = scores(production, encode(raw[list(FEATURES)], categories_of(spec)), y)
-
-    def named(values: dict) -> dict:
-        return {f"{p}_{m}": values[m] for p in ("val", "test") for m in ("accuracy", "auroc")}
-
-    return {
-        "version": str(version.version),
-        "since": since,
-        "rows": len(y),
-        "candidate": named(mine),
-        "production": named(theirs),
-    }
 
 
 def _base_params(settings: PipelineSettings, objective: str) -> dict:
@@ -402,6 +354,88 @@ def _shap_figures(booster: lgb.Booster, sample: pd.DataFrame, out: Path) -> dict
     return paths
 
 
+def fitted_window(days: int, wanted: int) -> int:
+    """`wanted` days when `days` hold at least two such windows, else half of them (at least
+    one): the first model of a fresh install has a week of data."""
+    return wanted if days >= 2 * wanted else max(1, days // 2)
+
+
+@dataclass
+class ForwardEvaluation:
+    metrics: dict[str, float]
+    params: dict
+    backtest: object | None  # evaluation.Backtest
+
+
+def evaluate_forward(
+    settings: PipelineSettings,
+    objective: str,
+    splits: Splits,
+    spec: FeatureSpec,
+    params: dict,
+    booster: lgb.Booster,
+) -> ForwardEvaluation:
+    """The figures beside the test split's: the backtest of the chosen parameters, the
+    random-split AUROC (forward split only: it is the optimism a random split hides) and
+    the training days' drift spread (pipeline/evaluation.py)."""
+    full_params = {**_base_params(settings, objective), **params}
+    metrics: dict[str, float] = {}
+    logged: dict = {
+        "split": settings.pipeline_split,
+        # What the registered model was trained on: validation chose its trees and test
+        # only measured it, so test_* are figures of the model that serves.
+        "fit_rows": "train",
+    }
+    X = pd.concat([splits.X[n] for n in ("train", "validation", "test")], ignore_index=True)
+    y = np.concatenate([splits.y[n] for n in ("train", "validation", "test")])
+    result = None
+    if splits.days and settings.backtest_folds:
+        days = pd.concat(
+            [splits.days[n] for n in ("train", "validation", "test")], ignore_index=True
+        )
+        folds = settings.backtest_folds
+        # A short window (a first run ingests a week) gets shorter folds rather than none:
+        # without a backtest, decay could never be judged for the model it trains.
+        fold_days = fitted_window(days.nunique() // folds, settings.backtest_fold_days)
+        result = backtest(
+            X,
+            y,
+            days,
+            spec,
+            full_params,
+            booster.best_iteration or booster.current_iteration(),
+            folds,
+            fold_days,
+        )
+        logged.update(backtest_folds=len(result.folds), backtest_fold_days=fold_days)
+        if result.mean is not None:
+            metrics[BACKTEST_AUROC_MEAN] = result.mean
+        if result.sd is not None:
+            metrics[BACKTEST_AUROC_SD] = result.sd
+        train_days = splits.days["train"].nunique()
+        window = fitted_window(train_days, settings.drift_window_days)
+        reference = reference_drift(splits.X["train"], splits.days["train"], spec, window)
+        logged["reference_window_days"] = window
+        if reference.mean is not None:
+            metrics[REFERENCE_PSI_MEAN] = reference.mean
+        if reference.sd is not None:
+            metrics[REFERENCE_PSI_SD] = reference.sd
+    if settings.pipeline_split == "forward":
+        metrics[RANDOM_SPLIT_TEST_AUROC] = random_split_auroc(
+            X,
+            y,
+            spec,
+            full_params,
+            settings.lightgbm_max_rounds,
+            EARLY_STOPPING_ROUNDS,
+            settings.pipeline_validation_fraction,
+            settings.pipeline_test_fraction,
+            settings.pipeline_seed,
+        )
+    log.info("objective %s: forward evaluation %s", objective, metrics)
+    return ForwardEvaluation(metrics, logged, result)
+
+
 def train_and_log(
     settings: PipelineSettings, objective: str, study_name: str | None = None
 ) -> dict:
@@ -423,16 +457,25 @@ def train_and_log(
     plan = plan_tuning(settings, len(splits.X["train"]), production_run(client))
     log.info("objective %s: %s", objective, plan.reason)
     booster, params, study = tune(settings, objective, splits, study_name, plan)
-    val = scores(booster, splits.X["validation"], splits.y["validation"])
-    test = scores(booster, splits.X["test"], splits.y["test"])
+    X, y = splits.X, splits.y
+    val = scores(booster, X["validation"], y["validation"])
+    test_probability = probabilities(booster, X["test"])
+    test = scores(booster, X["test"], y["test"])
     metrics = {
         VAL_ACCURACY: val["accuracy"],
         VAL_AUROC: val["auroc"],
         TEST_ACCURACY: test["accuracy"],
         TEST_AUROC: test["auroc"],
     }
-    sample = splits.X["test"].sample(
-        n=min(settings.shap_sample_rows, len(splits.X["test"])), random_state=settings.pipeline_seed
+    calibration = fit_calibration(y["validation"], probabilities(booster, X["validation"]))
+    metrics[TEST_CALIBRATION_ERROR_RAW], metrics[TEST_CALIBRATION_ERROR] = calibration_errors(
+        calibration, y["test"], test_probability
+    )
+    spec = splits.spec.model_copy(update={"calibration": calibration})
+    evaluation = evaluate_forward(settings, objective, splits, spec, params, booster)
+    metrics.update(evaluation.metrics)
+    sample = X["test"].sample(
+        n=min(settings.shap_sample_rows, len(X["test"])), random_state=settings.pipeline_seed
     )
     with (
         mlflow.start_run(run_name=f"lightgbm-{objective}") as run,
@@ -454,16 +497,26 @@ def train_and_log(
                 "data_until": splits.data_until,
                 "validation_rows": len(splits.X["validation"]),
                 "test_rows": len(splits.X["test"]),
+                **evaluation.params,
             }
         )
         mlflow.log_metrics(metrics)
-        mlflow.log_text(splits.spec.to_json(), FEATURE_SPEC_FILE)
+        mlflow.log_text(spec.to_json(), FEATURE_SPEC_FILE)
+        if evaluation.backtest is not None:
+            mlflow.log_text(evaluation.backtest.to_json(), BACKTEST_FILE)
+            plot = backtest_plot(
+                evaluation.backtest,
+                test["auroc"],
+                Path(tmp) / Path(BACKTEST_PLOT).name,
+                settings.quality_band_k,
+            )
+            mlflow.log_artifact(str(plot), artifact_path=str(Path(BACKTEST_PLOT).parent))
         for artifact, path in _shap_figures(booster, sample, Path(tmp)).items():
             mlflow.log_artifact(str(path), artifact_path=str(Path(artifact).parent))
         # The registered model answers raw records: the booster behind its feature spec.
         booster_path, spec_path = Path(tmp) / BOOSTER_FILE, Path(tmp) / FEATURE_SPEC_FILE
         booster.save_model(booster_path)
-        spec_path.write_text(splits.spec.to_json())
+        spec_path.write_text(spec.to_json())
         package = Path(proyecto4_common.__file__).parent
         info = mlflow.pyfunc.log_model(
             name=MODEL_ARTIFACT_PATH,
@@ -471,7 +524,7 @@ def train_and_log(
             artifacts={BOOSTER_ARTIFACT: str(booster_path), SPEC_ARTIFACT: str(spec_path)},
             # The package travels with the model, so plain MLflow loads it anywhere.
             code_paths=[str(package)],
-            signature=model_signature(splits.spec),
+            signature=model_signature(spec),
             input_example=input_example(splits.raw_example),
             registered_model_name=MODEL_NAME,
             # Only what loading the model needs; otherwise MLflow exports the whole
@@ -484,7 +537,9 @@ def train_and_log(
     version = str(info.registered_model_version)
     client.set_model_version_tag(MODEL_NAME, version, "objective", objective)
     log.info("objective %s: version %s %s", objective, version, metrics)
-    versus = versus_production(client, splits, booster)
+    from pipeline.champion import versus_production
+
+    versus = versus_production(client, splits, booster, settings)
     if versus:
         log.info("objective %s versus production: %s", objective, versus)
     return {
