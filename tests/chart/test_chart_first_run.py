@@ -3,6 +3,7 @@ umbrella's ConfigMap, and a hook Job triggers the DAG's first run at install."""
 
 from __future__ import annotations
 
+import re
 import shlex
 
 import pytest
@@ -104,12 +105,23 @@ def test_the_job_may_reach_only_dns_and_airflows_api_server():
     }
 
 
-RETRAIN_DEFAULTS = {
+# The pipeline's settings as values.yaml sets them: pipeline/settings.py's defaults.
+SETTINGS_DEFAULTS = {
+    "PIPELINE_SCHEDULE": "@daily",
+    "PIPELINE_DAYS_PER_RUN": "7",
+    "PIPELINE_SPLIT": "forward",
+    "PIPELINE_TEST_DAYS": "14",
+    "PIPELINE_VALIDATION_DAYS": "14",
+    "PIPELINE_BACKTEST_FOLDS": "4",
+    "PIPELINE_BACKTEST_FOLD_DAYS": "7",
+    "PIPELINE_PROMOTION_MIN_DIFFERENCE": "0",
+    "PIPELINE_PROMOTION_BOOTSTRAP_RESAMPLES": "1000",
     "PIPELINE_RETRAIN_POLICY": "always",
-    "PIPELINE_QUALITY_WINDOW_DAYS": "3",
-    "PIPELINE_QUALITY_MIN_COUNT": "500",
-    "PIPELINE_QUALITY_AUROC_MARGIN": "0.05",
-    "PIPELINE_DRIFT_PSI_THRESHOLD": "5",
+    "PIPELINE_QUALITY_WINDOW_DAYS": "7",
+    "PIPELINE_QUALITY_MIN_COUNT": "1000",
+    "PIPELINE_QUALITY_BAND_K": "3",
+    "PIPELINE_DRIFT_TRIGGER": "true",
+    "PIPELINE_DRIFT_BAND_K": "3",
     "PIPELINE_DRIFT_DAYS": "7",
     "PIPELINE_DRIFT_WINDOW_DAYS": "7",
     "PIPELINE_RETRAIN_COOLDOWN_DAYS": "7",
@@ -119,49 +131,137 @@ RETRAIN_DEFAULTS = {
 @pytest.mark.parametrize(
     ("pipeline", "expected"),
     [
-        ({}, {"PIPELINE_SCHEDULE": "@daily", "PIPELINE_DAYS_PER_RUN": "7", **RETRAIN_DEFAULTS}),
+        ({}, SETTINGS_DEFAULTS),
         (
             {"schedule": "0 3 * * *", "daysPerRun": 1},
-            {"PIPELINE_SCHEDULE": "0 3 * * *", "PIPELINE_DAYS_PER_RUN": "1", **RETRAIN_DEFAULTS},
+            {**SETTINGS_DEFAULTS, "PIPELINE_SCHEDULE": "0 3 * * *", "PIPELINE_DAYS_PER_RUN": "1"},
         ),
-        (
-            {"schedule": ""},
-            {"PIPELINE_SCHEDULE": "", "PIPELINE_DAYS_PER_RUN": "7", **RETRAIN_DEFAULTS},
-        ),
+        ({"schedule": ""}, {**SETTINGS_DEFAULTS, "PIPELINE_SCHEDULE": ""}),
         (
             {
                 "retrain": {
                     "policy": "on_decay",
-                    "windowDays": 7,
+                    "windowDays": 14,
                     "minLabelledPredictions": 2000,
-                    "aurocMargin": 0.02,
-                    "driftPsiThreshold": 0,
+                    "qualityBandK": 2.5,
+                    "driftTrigger": False,
+                    "driftBandK": 0,
                     "driftDays": 3,
                     "driftWindowDays": 14,
                     "cooldownDays": 0,
                 }
             },
             {
-                "PIPELINE_SCHEDULE": "@daily",
-                "PIPELINE_DAYS_PER_RUN": "7",
+                **SETTINGS_DEFAULTS,
                 "PIPELINE_RETRAIN_POLICY": "on_decay",
-                "PIPELINE_QUALITY_WINDOW_DAYS": "7",
+                "PIPELINE_QUALITY_WINDOW_DAYS": "14",
                 "PIPELINE_QUALITY_MIN_COUNT": "2000",
-                "PIPELINE_QUALITY_AUROC_MARGIN": "0.02",
-                "PIPELINE_DRIFT_PSI_THRESHOLD": "0",
+                "PIPELINE_QUALITY_BAND_K": "2.5",
+                "PIPELINE_DRIFT_TRIGGER": "false",
+                "PIPELINE_DRIFT_BAND_K": "0",
                 "PIPELINE_DRIFT_DAYS": "3",
                 "PIPELINE_DRIFT_WINDOW_DAYS": "14",
                 "PIPELINE_RETRAIN_COOLDOWN_DAYS": "0",
             },
         ),
+        (
+            {
+                "split": {"mode": "random", "testDays": 7, "validationDays": 21},
+                "backtest": {"folds": 0, "foldDays": 14},
+                "promotion": {"minDifference": -0.005, "bootstrapResamples": 200},
+            },
+            {
+                **SETTINGS_DEFAULTS,
+                "PIPELINE_SPLIT": "random",
+                "PIPELINE_TEST_DAYS": "7",
+                "PIPELINE_VALIDATION_DAYS": "21",
+                "PIPELINE_BACKTEST_FOLDS": "0",
+                "PIPELINE_BACKTEST_FOLD_DAYS": "14",
+                "PIPELINE_PROMOTION_MIN_DIFFERENCE": "-0.005",
+                "PIPELINE_PROMOTION_BOOTSTRAP_RESAMPLES": "200",
+            },
+        ),
+        (
+            # Helm reads numbers as floats: without int64 these would render as "1e+06".
+            {
+                "promotion": {"bootstrapResamples": 1_000_000},
+                "retrain": {"minLabelledPredictions": 2_000_000},
+            },
+            {
+                **SETTINGS_DEFAULTS,
+                "PIPELINE_PROMOTION_BOOTSTRAP_RESAMPLES": "1000000",
+                "PIPELINE_QUALITY_MIN_COUNT": "2000000",
+            },
+        ),
     ],
-    ids=["defaults", "nightly-one-day", "triggered-only", "retrain-on-decay"],
+    ids=[
+        "defaults",
+        "nightly-one-day",
+        "triggered-only",
+        "retrain-on-decay",
+        "split-backtest-promotion",
+        "large-integers",
+    ],
 )
 def test_pipeline_values_become_the_settings_airflow_reads(pipeline, expected):
     [config] = render_chart(values={"pipeline": pipeline} if pipeline else None, show_only=CONFIG)
 
     assert config["metadata"]["name"] == "proyecto4-pipeline"
     assert config["data"] == expected
+
+
+def pipeline_fields() -> dict[str, str]:
+    """Each environment variable PipelineSettings reads, and its field."""
+    from pipeline.settings import PipelineSettings
+
+    return {
+        (field.validation_alias or name).upper(): name
+        for name, field in PipelineSettings.model_fields.items()
+    }
+
+
+def read_by_the_pipeline(data: dict[str, str], monkeypatch) -> dict:
+    """The fields PipelineSettings reads from the ConfigMap's variables."""
+    from pipeline.settings import PipelineSettings
+
+    fields = pipeline_fields()
+    for variable in fields:
+        monkeypatch.delenv(variable, raising=False)
+    for variable, value in data.items():
+        monkeypatch.setenv(variable, value)
+    settings = PipelineSettings()
+    return {variable: getattr(settings, fields[variable]) for variable in data}
+
+
+def test_the_default_values_are_the_pipelines_defaults(monkeypatch):
+    """Every variable the ConfigMap sets is a setting, and values.yaml keeps its default."""
+    from pipeline.settings import PipelineSettings
+
+    [config] = render_chart(show_only=CONFIG)
+    fields = pipeline_fields()
+
+    assert sorted(set(config["data"]) - set(fields)) == []
+    assert read_by_the_pipeline(config["data"], monkeypatch) == {
+        variable: PipelineSettings.model_fields[fields[variable]].default
+        for variable in config["data"]
+    }
+
+
+def test_the_pipeline_readme_names_the_value_of_each_setting_the_chart_sets():
+    """dags/README.md's row of each variable the ConfigMap sets names the value behind it."""
+    template = (ROOT / CONFIG).read_text()
+    value_of = dict(re.findall(r"^  (PIPELINE_\w+): \{\{ \.Values\.([\w.]+) ", template, re.M))
+    rows = [
+        line for line in (ROOT / "dags" / "README.md").read_text().splitlines() if line[:1] == "|"
+    ]
+
+    def row_of(variable: str) -> str:
+        return next(
+            (row for row in rows if f"| `{variable}`" in row or f", `{variable}`" in row), ""
+        )
+
+    assert len(value_of) == len(render_chart(show_only=CONFIG)[0]["data"])
+    assert sorted(v for v, key in value_of.items() if f"`{key}`" not in row_of(v)) == []
 
 
 def test_the_settings_configmap_is_named_in_airflows_extra_env_from():
