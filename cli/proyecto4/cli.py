@@ -266,21 +266,26 @@ def scenario_decay(
     home = home or _settings().proyecto4_home / "scenario-decay"
     console.print(f"[bold]scenario decay[/bold] in {home} (emptied first)")
     print(
-        f"{'day':<10} {'labelled':>8} {'refused':>7} {'live AUROC':>10} {'test AUROC':>10} "
-        f"{'drift PSI':>9} {'model':>5} {'retrains':>8} {'s':>4}  event",
+        f"{'day':<10} {'labelled':>8} {'refused':>7} {'live AUROC [95 % interval]':>27} "
+        f"{'estimated':>9} {'test':>6} {'band':>6} {'drift PSI':>9} {'model':>5} "
+        f"{'retrains':>8} {'s':>4}  event",
         flush=True,
     )
 
     def show(row) -> None:
-        def number(value, width):
-            return f"{value:>{width}.4f}" if value is not None else f"{'-':>{width}}"
+        def number(value, width, places=4):
+            return f"{value:>{width}.{places}f}" if value is not None else f"{'-':>{width}}"
 
-        drift = f"{row.drift_psi:>9.2f}" if row.drift_psi is not None else f"{'-':>9}"
+        live = (
+            f"{row.live_auroc:.4f} [{row.live_low:.4f}, {row.live_high:.4f}]"
+            if row.live_auroc is not None
+            else "-"
+        )
         print(
-            f"{row.day.isoformat():<10} {row.labelled:>8} {row.refused:>7} "
-            f"{number(row.live_auroc, 10)} "
-            f"{number(row.test_auroc, 10)} {drift} {'v' + row.model_version:>5} "
-            f"{row.retrains:>8} {row.seconds:>4.0f}  {row.event}",
+            f"{row.day.isoformat():<10} {row.labelled:>8} {row.refused:>7} {live:>27} "
+            f"{number(row.estimated_auroc, 9)} {number(row.test_auroc, 6, 3)} "
+            f"{number(row.band_low, 6, 3)} {number(row.drift_psi, 9, 2)} "
+            f"{'v' + row.model_version:>5} {row.retrains:>8} {row.seconds:>4.0f}  {row.event}",
             flush=True,
         )
 
@@ -300,8 +305,41 @@ def scenario_decay(
     console.print(
         f"{len(result.days)} days in {result.seconds / 60:.1f} min; retrains: "
         + (", ".join(f"{n} {k}" for k, n in sorted(by_kind.items())) or "none")
-        + f"\ntable {result.table}\nplot  {result.plot}"
     )
+    _print_summary(result.summary)
+    console.print(f"table {result.table}\nplot  {result.plot}")
+
+
+def _print_summary(summary) -> None:
+    """The scenario's verdict on the figures the platform shows (decay_scenario.summarize)."""
+    if summary is None:
+        return
+    from proyecto4.decay_scenario import SERVICE_DAYS
+
+    print(
+        f"each model's logged test AUROC against its first {SERVICE_DAYS} days of service (pooled):"
+    )
+    for m in summary.models:
+        print(
+            f"  v{m.version:<4} test {m.test_auroc:.4f}  live {m.live_auroc:.4f}  "
+            f"gap {m.test_auroc - m.live_auroc:+.4f}  ({m.labelled} predictions, {m.days} days)"
+        )
+    if summary.mean_test_gap is not None:
+        print(f"  mean absolute gap {summary.mean_test_gap:.4f}")
+    print("weekly CBPE estimate against realized AUROC (per serving version):")
+    for week, version, estimate, realized in summary.weekly_estimate_gaps:
+        print(
+            f"  {week} v{version:<4} estimated {estimate:.4f}  realized {realized:.4f}  "
+            f"gap {estimate - realized:+.4f}"
+        )
+    if summary.median_estimate_gap is not None:
+        print(f"  median absolute gap {summary.median_estimate_gap:.4f}")
+    print(
+        "monthly live AUROC (pooled): "
+        + ", ".join(f"{month} {value:.4f}" for month, value in summary.monthly_live.items())
+    )
+    if summary.mean_monthly_live is not None:
+        print(f"  mean {summary.mean_monthly_live:.4f}")
 
 
 @app.command()

@@ -58,7 +58,8 @@ def scores(booster: lgb.Booster, X: pd.DataFrame, y: np.ndarray) -> dict[str, fl
     return scores_of(y, probabilities(booster, X))
 
 
-def _dataset(X: pd.DataFrame, y: np.ndarray, spec: FeatureSpec, **kwargs) -> lgb.Dataset:
+def training_set(X: pd.DataFrame, y: np.ndarray, spec: FeatureSpec, **kwargs) -> lgb.Dataset:
+    """Encoded rows as LightGBM trains on them, categorical features marked."""
     return lgb.Dataset(
         X.to_numpy(),
         y,
@@ -130,7 +131,7 @@ def backtest(
         if before.sum() < MIN_FOLD_TRAIN_ROWS or not inside.any():
             continue
         booster = lgb.train(
-            params, _dataset(X[before], y[before], spec), num_boost_round=max(rounds, 1)
+            params, training_set(X[before], y[before], spec), num_boost_round=max(rounds, 1)
         )
         truth = y[inside]
         auroc = (
@@ -197,12 +198,12 @@ def random_split_auroc(
         )
         for name in ("train", "validation", "test")
     }
-    train = _dataset(*sets["train"], spec, free_raw_data=False)
+    train = training_set(*sets["train"], spec, free_raw_data=False)
     booster = lgb.train(
         params,
         train,
         num_boost_round=max_rounds,
-        valid_sets=[_dataset(*sets["validation"], spec, reference=train)],
+        valid_sets=[training_set(*sets["validation"], spec, reference=train)],
         callbacks=[lgb.early_stopping(early_stopping_rounds, verbose=False)],
     )
     return scores(booster, *sets["test"])["auroc"]

@@ -103,8 +103,8 @@ class PipelineSettings(CommonSettings):
     # histograms, above production's threshold on each of the newest `drift_days` days.
     # The threshold comes from the reference: the PSI of each `drift_window_days` window
     # of the training days against the whole, mean + `drift_band_k` standard deviations
-    # (logged with the model as drift_psi_threshold). One season's weather differs from a
-    # year's, so a fixed threshold is either always or never crossed.
+    # (logged with the model as reference_psi_mean and reference_psi_sd). One season's
+    # weather differs from a year's, so a fixed threshold is either always or never crossed.
     drift_trigger: bool = _env("DRIFT_TRIGGER", True)
     drift_band_k: float = _env("DRIFT_BAND_K", 3.0, ge=0)
     drift_days: int = _env("DRIFT_DAYS", 7, ge=1)

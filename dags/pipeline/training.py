@@ -46,6 +46,7 @@ from pipeline.evaluation import (
     random_split_auroc,
     reference_drift,
     scores,
+    training_set,
 )
 from pipeline.features import FEATURES, FLIGHT_DATE, TARGET, encode
 from pipeline.settings import PipelineSettings
@@ -354,6 +355,19 @@ def _shap_figures(booster: lgb.Booster, sample: pd.DataFrame, out: Path) -> dict
     return paths
 
 
+def refit(
+    settings: PipelineSettings, objective: str, splits: Splits, params: dict, rounds: int
+) -> lgb.Booster:
+    """The chosen parameters with `rounds` trees on the train and validation rows."""
+    X = pd.concat([splits.X["train"], splits.X["validation"]], ignore_index=True)
+    y = np.concatenate([splits.y["train"], splits.y["validation"]])
+    return lgb.train(
+        {**_base_params(settings, objective), **params},
+        training_set(X, y, splits.spec),
+        num_boost_round=max(rounds, 1),
+    )
+
+
 def fitted_window(days: int, wanted: int) -> int:
     """`wanted` days when `days` hold at least two such windows, else half of them (at least
     one): the first model of a fresh install has a week of data."""
@@ -373,7 +387,7 @@ def evaluate_forward(
     splits: Splits,
     spec: FeatureSpec,
     params: dict,
-    booster: lgb.Booster,
+    rounds: int,
 ) -> ForwardEvaluation:
     """The figures beside the test split's: the backtest of the chosen parameters, the
     random-split AUROC (forward split only: it is the optimism a random split hides) and
@@ -382,9 +396,9 @@ def evaluate_forward(
     metrics: dict[str, float] = {}
     logged: dict = {
         "split": settings.pipeline_split,
-        # What the registered model was trained on: validation chose its trees and test
-        # only measured it, so test_* are figures of the model that serves.
-        "fit_rows": "train",
+        # What the registered model was trained on: validation chose its trees and was then
+        # trained on too; test only measured it, so test_* are figures of the model that serves.
+        "fit_rows": "train+validation",
     }
     X = pd.concat([splits.X[n] for n in ("train", "validation", "test")], ignore_index=True)
     y = np.concatenate([splits.y[n] for n in ("train", "validation", "test")])
@@ -403,7 +417,7 @@ def evaluate_forward(
             days,
             spec,
             full_params,
-            booster.best_iteration or booster.current_iteration(),
+            rounds,
             folds,
             fold_days,
         )
@@ -456,9 +470,15 @@ def train_and_log(
     client = use_tracking(settings)
     plan = plan_tuning(settings, len(splits.X["train"]), production_run(client))
     log.info("objective %s: %s", objective, plan.reason)
-    booster, params, study = tune(settings, objective, splits, study_name, plan)
+    fitted, params, study = tune(settings, objective, splits, study_name, plan)
     X, y = splits.X, splits.y
-    val = scores(booster, X["validation"], y["validation"])
+    # Validation chose the trees of `fitted` (train only) and measures it; the registered
+    # model is refit on train and validation with as many trees, so that it knows the
+    # newest days but the test days, which alone measure it.
+    val_probability = probabilities(fitted, X["validation"])
+    val = scores(fitted, X["validation"], y["validation"])
+    rounds = fitted.best_iteration or fitted.current_iteration()
+    booster = refit(settings, objective, splits, params, rounds)
     test_probability = probabilities(booster, X["test"])
     test = scores(booster, X["test"], y["test"])
     metrics = {
@@ -467,12 +487,14 @@ def train_and_log(
         TEST_ACCURACY: test["accuracy"],
         TEST_AUROC: test["auroc"],
     }
-    calibration = fit_calibration(y["validation"], probabilities(booster, X["validation"]))
+    # Fitted on the validation days (the refit model has seen them); the test split says
+    # whether it carries over to the refit model, before and after.
+    calibration = fit_calibration(y["validation"], val_probability)
     metrics[TEST_CALIBRATION_ERROR_RAW], metrics[TEST_CALIBRATION_ERROR] = calibration_errors(
         calibration, y["test"], test_probability
     )
     spec = splits.spec.model_copy(update={"calibration": calibration})
-    evaluation = evaluate_forward(settings, objective, splits, spec, params, booster)
+    evaluation = evaluate_forward(settings, objective, splits, spec, params, rounds)
     metrics.update(evaluation.metrics)
     sample = X["test"].sample(
         n=min(settings.shap_sample_rows, len(X["test"])), random_state=settings.pipeline_seed
@@ -486,7 +508,7 @@ def train_and_log(
             {
                 **params,
                 "objective": objective,
-                "best_iteration": booster.best_iteration,
+                "best_iteration": rounds,
                 "trials": len(study.trials),
                 "trial_budget": plan.trials,
                 "warm_start": bool(plan.warm_start),

@@ -5,12 +5,15 @@ from __future__ import annotations
 import math
 from datetime import UTC, date, datetime
 
+import numpy as np
 import pytest
 import sqlalchemy as sa
 from pipeline.db import make_engine
 from pipeline.extract import create_raw_tables
-from pipeline.quality import measure_live_quality
+from pipeline.quality import VersionFacts, measure_live_quality
 from pipeline.settings import PipelineSettings
+from proyecto4_common.estimation import estimated_auroc
+from proyecto4_common.feature_spec import Calibration, FeatureSpec
 from proyecto4_common.tables import inference_log, metadata, model_quality
 
 DAY1, DAY2, DAY3 = date(2013, 3, 1), date(2013, 3, 2), date(2013, 3, 3)
@@ -128,9 +131,16 @@ def test_the_recorded_auroc_is_the_hand_computed_one(settings):
     _served(engine, "2", DAY1, [("UA", 1, "EWR", 0.7), ("UA", 2, "EWR", 0.3)])
     _served(engine, "1", DAY2, [("UA", 1, "EWR", 0.9)])
 
-    report = measure_live_quality(
-        settings, test_auroc=lambda name, version: {"1": 0.71}.get(version)
+    # v1's spec maps probabilities halfway towards 0.5: estimates use the calibrated ones.
+    spec = FeatureSpec(
+        model_name="flight-delay",
+        target="delayed",
+        features=[],
+        calibration=Calibration(x=[0.0, 1.0], y=[0.25, 0.75]),
     )
+    facts = {"1": VersionFacts(0.71, 0.70, 0.64, spec)}
+
+    report = measure_live_quality(settings, versions=lambda n, v: facts.get(v, VersionFacts()))
 
     quality = _quality(engine)
     assert report == {"days": ["2013-03-01"], "rows": 2}
@@ -144,25 +154,36 @@ def test_the_recorded_auroc_is_the_hand_computed_one(settings):
     # One prediction per bin: mean of |label - probability|.
     assert v1["calibration_error"] == pytest.approx((0.1 + 0.2 + 0.6 + 0.6) / 4)
     assert v1["test_auroc"] == pytest.approx(0.71)
+    assert (v1["backtest_auroc"], v1["backtest_auroc_low"]) == (0.70, 0.64)
+    # Hanley-McNeil by hand, A = 3/4 on 2 delayed and 2 on-time flights:
+    # Q1 = A/(2-A) = 0.6, Q2 = 2A^2/(1+A) = 0.642857; SE^2 = (A(1-A) + (Q1-A^2) + (Q2-A^2))/4
+    # = (0.1875 + 0.0375 + 0.080357)/4 = 0.076339, SE = 0.276295, half width 1.96 SE = 0.541532.
+    assert v1["auroc_low"] == pytest.approx(0.75 - 0.541532, abs=1e-5)
+    assert v1["auroc_high"] == 1.0  # clipped
+    assert v1["estimated_auroc"] == pytest.approx(
+        estimated_auroc(spec.calibration.apply(np.array([0.9, 0.2, 0.4, 0.6])))
+    )
+    assert v1["estimated_auroc"] != pytest.approx(estimated_auroc(np.array([0.9, 0.2, 0.4, 0.6])))
     assert quality[DAY1, "2"]["auroc"] == pytest.approx(1.0)
     assert quality[DAY1, "2"]["test_auroc"] is None
+    assert quality[DAY1, "2"]["backtest_auroc_low"] is None
 
 
 def test_days_are_recorded_when_their_outcomes_arrive_and_not_twice(settings):
     engine = make_engine(settings.data_db_url)
     _served(engine, "1", DAY1, [("UA", 1, "EWR", 0.9), ("UA", 2, "EWR", 0.2)])
     _served(engine, "1", DAY2, [("UA", 1, "EWR", 0.8)])
-    assert measure_live_quality(settings, test_auroc=lambda *_: None)["rows"] == 0
+    assert measure_live_quality(settings, versions=lambda *_: VersionFacts())["rows"] == 0
 
     _ingested(engine, DAY1, [("UA", 1, "EWR", 30.0), ("UA", 2, "EWR", 0.0)])
-    measure_live_quality(settings, test_auroc=lambda *_: None)
+    measure_live_quality(settings, versions=lambda *_: VersionFacts())
     assert set(_quality(engine)) == {(DAY1, "1")}
 
     _ingested(engine, DAY2, [("UA", 1, "EWR", 0.0)])
     _ingested(engine, DAY3, [])
     # A late prediction for DAY1 (no longer among the recent days): DAY1 is not recomputed.
     _served(engine, "1", DAY1, [("UA", 1, "EWR", 0.1)])
-    second = measure_live_quality(settings, test_auroc=lambda *_: None)
+    second = measure_live_quality(settings, versions=lambda *_: VersionFacts())
 
     quality = _quality(engine)
     assert second["days"] == ["2013-03-02"]
@@ -172,4 +193,7 @@ def test_days_are_recorded_when_their_outcomes_arrive_and_not_twice(settings):
 
 
 def test_no_inference_log_yet_records_nothing(settings):
-    assert measure_live_quality(settings, test_auroc=lambda *_: None) == {"days": [], "rows": 0}
+    assert measure_live_quality(settings, versions=lambda *_: VersionFacts()) == {
+        "days": [],
+        "rows": 0,
+    }

@@ -16,11 +16,23 @@ from pipeline.champion import decide, register_champion
 from pipeline.features import FEATURES, LEAKAGE_COLUMNS, encode
 from pipeline.spec import categories_of
 from proyecto4_common.feature_spec import FeatureSpec
-from proyecto4_common.names import MODEL_NAME, RUN_METRICS, TAG_PROMOTION
+from proyecto4_common.names import (
+    BACKTEST_AUROC_MEAN,
+    BACKTEST_AUROC_SD,
+    BACKTEST_FILE,
+    BACKTEST_PLOT,
+    MODEL_NAME,
+    RANDOM_SPLIT_TEST_AUROC,
+    REFERENCE_PSI_SD,
+    RUN_METRICS,
+    TAG_PROMOTION,
+    TEST_CALIBRATION_ERROR,
+    TEST_CALIBRATION_ERROR_RAW,
+)
 from sqlalchemy import create_engine, text
 
 
-def test_each_run_logs_metrics_params_model_spec_and_shap_plots(trained_model):
+def test_each_run_logs_metrics_params_model_spec_and_shap_plots(trained_model, tmp_path):
     client = MlflowClient(trained_model.tracking_uri)
 
     assert {r["objective"] for r in trained_model.runs} == {"accuracy", "auroc"}
@@ -38,6 +50,22 @@ def test_each_run_logs_metrics_params_model_spec_and_shap_plots(trained_model):
         assert shap_plots == {"shap/summary.png", "shap/bar.png"}
         assert version.tags["objective"] == run_info["objective"]
         assert TAG_PROMOTION in version.tags
+        # Forward evaluation: the backtest, the random split's optimism made visible, the
+        # calibration fitted on validation and the drift reference.
+        metrics, params = run.data.metrics, run.data.params
+        assert (params["split"], params["fit_rows"]) == ("forward", "train")
+        assert 0 < metrics[BACKTEST_AUROC_SD] < 0.2 and 0.5 < metrics[BACKTEST_AUROC_MEAN] < 1
+        assert metrics[RANDOM_SPLIT_TEST_AUROC] > metrics["test_auroc"]
+        assert metrics[TEST_CALIBRATION_ERROR] < metrics[TEST_CALIBRATION_ERROR_RAW]
+        assert metrics[REFERENCE_PSI_SD] > 0
+        assert {a.path for a in client.list_artifacts(run.info.run_id, "backtest")} == {
+            BACKTEST_FILE,
+            BACKTEST_PLOT,
+        }
+        path = client.download_artifacts(run.info.run_id, BACKTEST_FILE, str(tmp_path))
+        folds = json.loads(Path(path).read_text())
+        assert len(folds["folds"]) == int(params["backtest_folds"]) >= 2
+        assert folds["mean"] == pytest.approx(metrics[BACKTEST_AUROC_MEAN])
 
 
 def test_the_model_carries_signature_and_input_example(trained_model, tmp_path):
@@ -71,6 +99,9 @@ def test_the_spec_describes_the_model_inputs_without_leakage(trained_model):
 
     assert spec.names == list(FEATURES)
     assert not set(LEAKAGE_COLUMNS) & set(spec.names)
+    # Fitted on validation; monotone, so it reorders nothing.
+    assert spec.calibration is not None and spec.calibration.x == sorted(spec.calibration.x)
+    assert spec.calibration.y == sorted(spec.calibration.y)
     assert carrier.kind == "categorical" and "UA" in carrier.categories
     assert carrier.labels["UA"] == "United Air Lines Inc."
     assert spec.feature("month").kind == "integer"
@@ -106,13 +137,25 @@ def test_api_encoding_equals_training_encoding(trained_model):
     )
 
 
-def _versus(version: str, candidate: float, production: float) -> dict:
+def _versus(version: str, candidate: float, production: float, low: float | None = None) -> dict:
+    """A comparison on the rows neither trained on; `low` is the lower end of the difference's
+    interval (default: half the difference, a clear win or loss)."""
+    difference = candidate - production
+    low = difference / 2 if low is None else low
     return {
         "version": version,
         "since": "2013-02-28",
         "rows": 600,
-        "candidate": {"test_auroc": candidate},
-        "production": {"test_auroc": production},
+        "comparisons": {
+            kind: {
+                "candidate": candidate,
+                "production": production,
+                "difference": difference,
+                "low": low,
+                "high": difference + abs(difference) / 2 + 0.01,
+            }
+            for kind in ("accuracy", "auroc")
+        },
     }
 
 
@@ -167,6 +210,19 @@ def _versus(version: str, candidate: float, production: float) -> dict:
             False,
             "3",
         ),
+        # Higher on the same rows, but within the noise: the interval reaches below 0.
+        (
+            [
+                {
+                    "version": "3",
+                    "metrics": {"test_auroc": 0.75},
+                    "versus_production": _versus("2", 0.72, 0.71, low=-0.004),
+                }
+            ],
+            ("2", {"test_auroc": 0.70}),
+            False,
+            "3",
+        ),
         # Rescored against a version that is no longer production: the logged metric decides.
         (
             [
@@ -188,6 +244,7 @@ def _versus(version: str, candidate: float, production: float) -> dict:
         "tie-stays-out",
         "same-rows-better",
         "same-rows-worse",
+        "same-rows-better-by-noise",
         "rescored-stale",
     ],
 )
@@ -197,9 +254,79 @@ def test_decision_table(candidates, production, promoted, winner):
     assert (decision["promoted"], decision["candidate_version"]) == (promoted, winner)
     versus = candidates[0].get("versus_production")
     if versus and production and versus["version"] == production[0]:
-        assert decision["candidate_value"] == versus["candidate"]["test_auroc"]
-        assert decision["previous_value"] == versus["production"]["test_auroc"]
-        assert "rows after 2013-02-28, which neither trained on" in decision["reason"]
+        compared = versus["comparisons"]["auroc"]
+        assert decision["candidate_value"] == compared["candidate"]
+        assert decision["previous_value"] == compared["production"]
+        assert (decision["difference_low"], decision["comparison_rows"]) == (compared["low"], 600)
+        assert "test rows after 2013-02-28, which neither trained on" in decision["reason"]
+        assert f"[{compared['low']:+.4f}, " in decision["reason"]
+
+
+def _outcomes(rows: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Labels drawn from known probabilities, and a fair model's probabilities of them."""
+    rng = np.random.default_rng(seed)
+    truth = rng.beta(2, 5, rows)
+    y = (rng.random(rows) < truth).astype(int)
+    production = np.clip(truth + rng.normal(0, 0.15, rows), 0.001, 0.999)
+    return y, production, truth
+
+
+def test_a_copy_of_production_better_by_noise_only_is_refused():
+    from pipeline.champion import compare
+
+    y, production, _ = _outcomes(6000, seed=1)
+    # Production with tiny perturbations: a higher AUROC on these rows is luck.
+    copy = np.clip(production + np.random.default_rng(2).normal(0, 0.01, len(y)), 0, 1)
+    compared = compare(y, copy, production, resamples=500, seed=3)["auroc"]
+    versus = {
+        "version": "2",
+        "since": "2013-02-28",
+        "rows": len(y),
+        "comparisons": {"auroc": compared},
+    }
+
+    decision = decide(
+        [{"version": "3", "metrics": {"test_auroc": 0.9}, "versus_production": versus}],
+        ("2", {"test_auroc": 0.5}),
+        "test_auroc",
+    )
+
+    assert compared["low"] < 0 < compared["high"]
+    assert abs(compared["difference"]) < 0.005
+    assert decision["promoted"] is False, decision["reason"]
+    assert "not better beyond the noise" in decision["reason"]
+
+
+def test_a_clearly_better_candidate_is_promoted():
+    from pipeline.champion import compare
+
+    y, production, truth = _outcomes(6000, seed=1)
+    better = np.clip(truth + np.random.default_rng(4).normal(0, 0.03, len(y)), 0.001, 0.999)
+    compared = compare(y, better, production, resamples=500, seed=3)["auroc"]
+    versus = {
+        "version": "2",
+        "since": "2013-02-28",
+        "rows": len(y),
+        "comparisons": {"auroc": compared},
+    }
+
+    decision = decide(
+        [{"version": "3", "metrics": {"test_auroc": 0.6}, "versus_production": versus}],
+        ("2", {"test_auroc": 0.9}),
+        "test_auroc",
+    )
+
+    assert compared["difference"] > compared["low"] > 0.01
+    assert decision["promoted"] is True, decision["reason"]
+    assert decision["difference"] == pytest.approx(compared["difference"])
+    # A minimum the gain does not clear keeps it out.
+    strict = decide(
+        [{"version": "3", "metrics": {"test_auroc": 0.6}, "versus_production": versus}],
+        ("2", {"test_auroc": 0.9}),
+        "test_auroc",
+        min_difference=compared["high"],
+    )
+    assert strict["promoted"] is False
 
 
 def test_unknown_promotion_metric_is_refused():
@@ -232,6 +359,7 @@ def test_a_worse_model_never_takes_production(trained_model, tmp_path):
             text("SELECT promoted, reason FROM promotion_ledger ORDER BY id DESC")
         ).first()
     assert last.promoted is False and "does not beat production" in last.reason
+    assert "as logged at its training" in last.reason
 
 
 def test_spec_round_trips_through_json(trained_model):
@@ -373,3 +501,28 @@ def test_a_next_run_starts_from_production_params_with_a_smaller_budget(trained_
     first = study.trials[0].params
     assert first.keys() == plan.warm_start.keys()
     assert all(first[k] == pytest.approx(float(logged[k])) for k in first)
+
+
+def test_a_backtest_fold_never_sees_its_own_week(trained_model):
+    """Rows of the fold's week carry their own day_of_month values and the opposite rule:
+    a model that trained on them would learn it (AUROC near 1); one trained only on the
+    days before predicts the old rule (AUROC near 0)."""
+    from pipeline.evaluation import backtest
+
+    rng = np.random.default_rng(0)
+    days = pd.Series(np.repeat(pd.date_range("2013-03-01", periods=28), 200))
+    X = pd.DataFrame({name: rng.integers(0, 3, len(days)).astype(float) for name in FEATURES})
+    X["temp"] = rng.random(len(days))
+    X["day_of_month"] = days.dt.day.astype(float)
+    newest_week = (days >= "2013-03-22").to_numpy()
+    y = np.where(newest_week, X["temp"] < 0.5, X["temp"] > 0.5).astype(int)
+    params = {"objective": "binary", "verbosity": -1, "num_threads": 1, "min_data_in_leaf": 20}
+
+    result = backtest(X, y, days, trained_model.spec, params, 50, folds=2, fold_days=7)
+
+    [newest, before] = result.folds
+    assert (str(newest.start), str(newest.end)) == ("2013-03-22", "2013-03-28")
+    assert (str(before.start), str(before.end)) == ("2013-03-15", "2013-03-21")
+    assert newest.train_rows == 21 * 200 and newest.rows == 7 * 200
+    assert before.train_rows == 14 * 200
+    assert newest.auroc < 0.1 < 0.9 < before.auroc
