@@ -1,17 +1,20 @@
 """
 ### project_pipeline
 
-Pulls the next days of flights from the data source into `raw_data`, rebuilds the
-stratified `clean_data` split, tunes two LightGBM models in parallel (validation accuracy
-and validation AUROC) with Optuna, logs both to MLflow and gives the `production` alias of
-`flight-delay` to the better one only if it beats the model already in production.
+Pulls the next days of flights from the data source into `raw_data`, rebuilds
+`clean_data` split forward in time (test: the newest days; validation: the days before
+them; train: everything earlier), tunes two LightGBM models in parallel (validation accuracy
+and validation AUROC) with Optuna, backtests them week by week, logs both to MLflow and
+gives the `production` alias of `flight-delay` to the better one only if it beats the
+model already in production beyond the noise, on test days neither trained on.
 
 After ingestion it measures the live quality of the served models (predictions that carried
-a flight key joined with the outcomes just ingested, table `model_quality`) and decides
-whether to retrain: always (`PIPELINE_RETRAIN_POLICY=always`, the default) or, with `on_decay`,
-only when production's live AUROC fell below its test AUROC by a margin. A run that does
-not retrain skips the rest; the reason is in the task log and, when it retrains, in the
-promotion ledger.
+a flight key joined with the outcomes just ingested, table `model_quality`, with 95 %
+intervals and the CBPE estimate) and decides whether to retrain: always
+(`PIPELINE_RETRAIN_POLICY=always`, the default) or, with `on_decay`, only when the upper end
+of production's live AUROC interval fell below its backtest band, or input drift stayed
+above its training reference's spread. A run that does not retrain skips the rest; the
+reason is in the task log and, when it retrains, in the promotion ledger.
 
 Params: `until` (YYYY-MM-DD, ingest up to this day; default: `PIPELINE_DAYS_PER_RUN` days
 after the watermark) and `start` (YYYY-MM-DD, re-ingest from this day instead of the

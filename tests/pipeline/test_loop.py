@@ -21,8 +21,10 @@ from sqlalchemy import select
 from trained import small_budget
 
 NARROW = (date(2013, 1, 1), date(2013, 1, 7))
-MARCH = (date(2013, 3, 1), date(2013, 3, 3))
-LATER = (date(2013, 3, 4), date(2013, 3, 4))
+# Split forward, the retraining's window (January's week and these six days) tests on
+# 4-6 March, which neither model trains on, and trains the candidate on 1-3 March too.
+MARCH = (date(2013, 3, 1), date(2013, 3, 6))
+LATER = (date(2013, 3, 7), date(2013, 3, 7))
 TOKEN = "loop-test-admin-token-0123456789"
 
 
@@ -64,11 +66,13 @@ def test_decayed_live_quality_retrains_promotes_the_better_model_and_keeps_a_wor
         mlflow_tracking_uri=mlflow,
         data_source_url=data_source_url,
         retrain_policy="on_decay",
-        quality_window_days=3,
+        quality_window_days=6,
         quality_min_count=1000,
-        quality_auroc_margin=0.02,
+        # A week's backtest has one-day folds: a narrower band than the default 3 sd, so
+        # that a January model's March is decay beyond doubt.
+        quality_band_k=1,
         # The drift trigger has its own tests (test_retrain.py); here live quality decides.
-        drift_psi_threshold=0,
+        drift_trigger=False,
     )
     narrow = run_pipeline_once(settings, start=NARROW[0], until=NARROW[1])
     assert narrow.decision["promoted"] is True
@@ -105,17 +109,22 @@ def test_decayed_live_quality_retrains_promotes_the_better_model_and_keeps_a_wor
                 .all()
             )
         assert {(r["day"], r["model_version"]) for r in quality} == {
-            (date(2013, 3, d), narrow_version) for d in (1, 2, 3)
+            (date(2013, 3, d), narrow_version) for d in range(1, 7)
         }
+        band_low = {r["backtest_auroc_low"] for r in quality}
         assert loop.trigger.kind == QUALITY_DECAYED, loop.trigger.reason
         # Drift was measured against the narrow model's reference (its trigger is off here).
         assert [d.day for d in loop.trigger.drift][-1] == MARCH[1]
         assert {(r["day"], r["model_version"]) for r in drift} >= {(MARCH[1], narrow_version)}
-        assert loop.trigger.live.auroc < loop.trigger.live.test_auroc - 0.02
+        # Decay beyond the noise: the live interval's upper end under the backtest band.
+        [band_low] = band_low
+        assert loop.trigger.live.auroc_high < band_low
+        assert f"backtest band from {band_low:.4f}" in loop.trigger.reason
         # The better model is promoted, measured on March rows neither model trained on.
         decision = loop.decision
         assert decision["promoted"] is True, decision["reason"]
-        assert "which neither trained on" in decision["reason"]
+        assert "test rows after 2013-01-07, which neither trained on" in decision["reason"]
+        assert decision["difference_low"] > 0
         assert decision["candidate_value"] > decision["previous_value"]
         assert ledger["trigger_kind"] == QUALITY_DECAYED
         assert ledger["previous_live_auroc"] == pytest.approx(loop.trigger.live.auroc)
@@ -129,8 +138,8 @@ def test_decayed_live_quality_retrains_promotes_the_better_model_and_keeps_a_wor
         assert served.status_code == 200
         assert served.json()["model_version"] == better
 
-        # A worse candidate: retrained on the same rows (no new day: the same split, so
-        # the logged test AUROCs compare) with a crippled budget. It stays out.
+        # A worse candidate: retrained on the same rows with a crippled budget. No day is new
+        # since production's data, so the logged test AUROCs (the same split) decide.
         crippled = settings.model_copy(
             update={"retrain_policy": "always", "optuna_trials": 1, "lightgbm_max_rounds": 10}
         )
