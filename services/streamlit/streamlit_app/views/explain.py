@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 from proyecto4_common.names import SHAP_BAR_PLOT, SHAP_SUMMARY_PLOT
 from streamlit_app import states
-from streamlit_app.registry import MlflowUnavailable, Registry, VersionInfo, production
+from streamlit_app.registry import MlflowUnavailable, Registry, describe, production
 from streamlit_app.settings import UISettings
 
 PLOTS = {
@@ -47,12 +47,6 @@ def main() -> None:
             column.warning(f"Version {chosen.version} has no `{path}` artifact.")
         else:
             column.image(image, caption=caption)
-
-
-def describe(version: VersionInfo) -> str:
-    aliases = f" ({', '.join(version.aliases)})" if version.aliases else ""
-    objective = f", tuned for {version.objective}" if version.objective else ""
-    return f"v{version.version}{aliases}{objective}"
 
 
 # A run's artifacts never change: one download per plot and process is enough.
