@@ -1,4 +1,5 @@
-"""The monitoring page reads inference_log from a real PostgreSQL database."""
+"""The monitoring page reads inference_log, model_quality and promotion_ledger from a real
+PostgreSQL database."""
 
 from __future__ import annotations
 
@@ -26,6 +27,43 @@ def log_row(minute: int, prediction: int, latency_ms: float) -> dict:
         "model_name": "flight-delay",
         "model_version": "2",
         "latency_ms": latency_ms,
+    }
+
+
+def quality_row(version: str, day: int, auroc: float, **forward) -> dict:
+    return {
+        "day": date(2013, 3, day),
+        "model_name": "flight-delay",
+        "model_version": version,
+        "count": 900,
+        "delayed": 200,
+        "auroc": auroc,
+        "accuracy": 0.8,
+        "log_loss": 0.4,
+        "calibration_error": 0.02,
+        "test_auroc": 0.74,
+        "computed_at": datetime.now(UTC),
+        **forward,
+    }
+
+
+def trigger_row(**overrides) -> dict:
+    """A promotion_ledger row of a decayed-quality retrain that promoted its candidate."""
+    return {
+        "decided_at": datetime.now(UTC),
+        "model_name": "flight-delay",
+        "candidate_version": "3",
+        "previous_version": "2",
+        "metric": "test_auroc",
+        "candidate_value": 0.75,
+        "previous_value": 0.74,
+        "promoted": True,
+        "reason": "beats",
+        "trigger": "quality decayed: v2 live AUROC 0.6100",
+        "trigger_kind": "quality_decayed",
+        "previous_live_auroc": 0.61,
+        "previous_live_count": 900,
+        **overrides,
     }
 
 
@@ -59,50 +97,15 @@ def test_monitoring_shows_volume_share_delayed_and_latency(ui_env, run_page, pos
 
 
 def test_monitoring_shows_live_quality_and_the_retraining_triggers(ui_env, run_page, postgres_db):
-    from datetime import date
-
     from proyecto4_common.tables import model_quality, promotion_ledger
 
     write_log(postgres_db, [log_row(0, 0, 10.0)])
     engine = create_engine(postgres_db)
     with engine.begin() as conn:
         conn.execute(
-            model_quality.insert(),
-            [
-                {
-                    "day": date(2013, 3, d),
-                    "model_name": "flight-delay",
-                    "model_version": "2",
-                    "count": 900,
-                    "delayed": 200,
-                    "auroc": a,
-                    "accuracy": 0.8,
-                    "log_loss": 0.4,
-                    "calibration_error": 0.02,
-                    "test_auroc": 0.74,
-                    "computed_at": datetime.now(UTC),
-                }
-                for d, a in ((1, 0.73), (2, 0.61))
-            ],
+            model_quality.insert(), [quality_row("2", d, a) for d, a in ((1, 0.73), (2, 0.61))]
         )
-        conn.execute(
-            promotion_ledger.insert(),
-            {
-                "decided_at": datetime.now(UTC),
-                "model_name": "flight-delay",
-                "candidate_version": "3",
-                "previous_version": "2",
-                "metric": "test_auroc",
-                "candidate_value": 0.75,
-                "previous_value": 0.74,
-                "promoted": True,
-                "reason": "beats",
-                "trigger": "quality decayed: v2 live AUROC 0.6100",
-                "trigger_kind": "quality_decayed",
-                "previous_live_auroc": 0.61,
-                "previous_live_count": 900,
-            },
-        )
+        conn.execute(promotion_ledger.insert(), trigger_row())
     engine.dispose()
     ui_env(db=postgres_db)
 
@@ -154,23 +157,6 @@ def test_a_promotion_ledger_of_an_older_release_reads_with_empty_trigger_columns
     assert ledger["trigger"].isna().all()
 
 
-def quality_row(version: str, day: int, auroc: float, **forward) -> dict:
-    return {
-        "day": date(2013, 3, day),
-        "model_name": "flight-delay",
-        "model_version": version,
-        "count": 900,
-        "delayed": 200,
-        "auroc": auroc,
-        "accuracy": 0.8,
-        "log_loss": 0.4,
-        "calibration_error": 0.02,
-        "test_auroc": 0.74,
-        "computed_at": datetime.now(UTC),
-        **forward,
-    }
-
-
 def charts(at) -> list[dict]:
     """The Vega-Lite specs of the page's charts, in page order."""
     return [json.loads(chart.proto.spec) for chart in at.get("vega_lite_chart")]
@@ -202,25 +188,15 @@ def test_monitoring_shows_the_live_interval_the_estimate_and_the_backtest_band(
         )
         conn.execute(
             promotion_ledger.insert(),
-            {
-                "decided_at": datetime.now(UTC),
-                "model_name": "flight-delay",
-                "candidate_version": "4",
-                "previous_version": "3",
-                "metric": "test_auroc",
-                "candidate_value": 0.72,
-                "previous_value": 0.70,
-                "promoted": True,
-                "reason": "better beyond the noise",
-                "trigger": "quality decayed: v3 live AUROC 0.61 (0.571-0.649) < 0.641",
-                "trigger_kind": "quality_decayed",
-                "previous_live_auroc": 0.61,
-                "previous_live_count": 900,
-                "difference": 0.0123,
-                "difference_low": 0.004,
-                "difference_high": 0.021,
-                "comparison_rows": 12600,
-            },
+            trigger_row(
+                candidate_version="4",
+                previous_version="3",
+                trigger="quality decayed: v3 live AUROC 0.61 (0.571-0.649) < 0.641",
+                difference=0.0123,
+                difference_low=0.004,
+                difference_high=0.021,
+                comparison_rows=12600,
+            ),
         )
     engine.dispose()
     ui_env(db=postgres_db)

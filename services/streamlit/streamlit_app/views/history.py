@@ -17,16 +17,8 @@ from proyecto4_common.names import (
     VAL_ACCURACY,
     VAL_AUROC,
 )
-from streamlit_app import charts, data_db, monitoring, states
-from streamlit_app.registry import (
-    SHOWN_METRICS,
-    ArtifactUnreadable,
-    MlflowUnavailable,
-    Registry,
-    VersionInfo,
-    describe,
-    production,
-)
+from streamlit_app import charts, data_db, monitoring, states, widgets
+from streamlit_app.registry import SHOWN_METRICS, ArtifactUnreadable, MlflowUnavailable, VersionInfo
 from streamlit_app.settings import UISettings
 
 BACKTEST = "backtest AUROC (mean ± sd)"
@@ -103,21 +95,12 @@ def backtest_text(metrics: dict[str, float]) -> str:
 
 def show_backtest(settings: UISettings, versions: list[VersionInfo]) -> None:
     st.subheader("Backtest")
-    by_number = {v.version: v for v in versions}
-    default = production(versions) or versions[0]
-    number = st.selectbox(
-        "Model version",
-        list(by_number),
-        index=versions.index(default),
-        format_func=lambda n: describe(by_number[n]),
-        key="backtest_version",
-    )
-    chosen = by_number[number]
+    chosen = widgets.version_chooser(versions, key="backtest_version")
     try:
-        folds = backtest_folds(
+        folds = widgets.backtest_folds(
             settings.mlflow_tracking_uri, settings.ui_request_timeout_s, chosen.run_id
         )
-        plot = artifact(
+        plot = widgets.artifact(
             settings.mlflow_tracking_uri,
             settings.ui_request_timeout_s,
             chosen.run_id,
@@ -167,17 +150,6 @@ def show_ledger(settings: UISettings) -> None:
         ledger.assign(comparison=monitoring.comparison(ledger)).drop(columns=["id"]),
         hide_index=True,
     )
-
-
-# A run's artifacts never change: one download per run and process is enough.
-@st.cache_data(show_spinner="Downloading the backtest from MLflow…", max_entries=64)
-def backtest_folds(tracking_uri: str, timeout_s: float, run_id: str) -> list[dict] | None:
-    return Registry(tracking_uri, timeout_s).backtest(run_id)
-
-
-@st.cache_data(show_spinner="Downloading the plot from MLflow…", max_entries=64)
-def artifact(tracking_uri: str, timeout_s: float, run_id: str, path: str) -> bytes | None:
-    return Registry(tracking_uri, timeout_s).artifact(run_id, path)
 
 
 main()
