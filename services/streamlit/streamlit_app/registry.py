@@ -6,6 +6,7 @@ what is wrong instead of showing a stack trace.
 
 from __future__ import annotations
 
+import json
 import posixpath
 import tempfile
 from dataclasses import dataclass, field
@@ -15,11 +16,38 @@ from pathlib import Path
 import httpx
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
-from proyecto4_common.names import MODEL_NAME, PRODUCTION_ALIAS, RUN_METRICS, TAG_PROMOTION
+from proyecto4_common.names import (
+    BACKTEST_AUROC_MEAN,
+    BACKTEST_AUROC_SD,
+    BACKTEST_FILE,
+    MODEL_NAME,
+    PRODUCTION_ALIAS,
+    RANDOM_SPLIT_TEST_AUROC,
+    RUN_METRICS,
+    TAG_PROMOTION,
+    TEST_CALIBRATION_ERROR,
+    TEST_CALIBRATION_ERROR_RAW,
+)
+
+# What the model history shows of a run: the scores, the forward backtest, the random-split
+# AUROC beside the forward one and the calibration error before and after calibration. Runs
+# logged before the forward evaluation lack the last five.
+SHOWN_METRICS = (
+    *RUN_METRICS,
+    BACKTEST_AUROC_MEAN,
+    BACKTEST_AUROC_SD,
+    RANDOM_SPLIT_TEST_AUROC,
+    TEST_CALIBRATION_ERROR_RAW,
+    TEST_CALIBRATION_ERROR,
+)
 
 
 class MlflowUnavailable(Exception):
     """MLflow cannot be reached or refused the request."""
+
+
+class ArtifactUnreadable(Exception):
+    """A run artifact is there but not in the shape its writer promises."""
 
 
 @dataclass(frozen=True)
@@ -67,6 +95,17 @@ class Registry:
                 raise MlflowUnavailable(str(exc)) from exc
             return Path(local).read_bytes()
 
+    def backtest(self, run_id: str) -> list[dict] | None:
+        """The backtest's folds (start, end, train_rows, rows, auroc), or None when the run
+        logged no backtest."""
+        raw = self.artifact(run_id, BACKTEST_FILE)
+        if raw is None:
+            return None
+        try:
+            return [dict(fold) for fold in json.loads(raw)["folds"]]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ArtifactUnreadable(f"{BACKTEST_FILE} of run {run_id}: {exc!r}") from exc
+
     def _client(self) -> MlflowClient:
         self._probe()
         try:
@@ -94,9 +133,16 @@ class Registry:
             run_id=version.run_id,
             objective=tags.get("objective") or run.data.tags.get("objective"),
             promotion=tags.get(TAG_PROMOTION),
-            metrics={k: v for k, v in run.data.metrics.items() if k in RUN_METRICS},
+            metrics={k: v for k, v in run.data.metrics.items() if k in SHOWN_METRICS},
         )
 
 
 def production(versions: list[VersionInfo]) -> VersionInfo | None:
     return next((v for v in versions if v.in_production), None)
+
+
+def describe(version: VersionInfo) -> str:
+    """How a version reads in a chooser: number, aliases, tuning objective."""
+    aliases = f" ({', '.join(version.aliases)})" if version.aliases else ""
+    objective = f", tuned for {version.objective}" if version.objective else ""
+    return f"v{version.version}{aliases}{objective}"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 from proyecto4_common.names import SHAP_BAR_PLOT, SHAP_SUMMARY_PLOT
-from streamlit_app import states
-from streamlit_app.registry import MlflowUnavailable, Registry, VersionInfo, production
+from streamlit_app import states, widgets
+from streamlit_app.registry import MlflowUnavailable, production
 from streamlit_app.settings import UISettings
 
 PLOTS = {
@@ -24,20 +24,12 @@ def main() -> None:
     if versions is None:
         return
 
-    by_number = {v.version: v for v in versions}
-    default = production(versions) or versions[0]
-    number = st.selectbox(
-        "Model version",
-        list(by_number),
-        index=versions.index(default),
-        format_func=lambda n: describe(by_number[n]),
-    )
-    chosen = by_number[number]
+    chosen = widgets.version_chooser(versions)
     if production(versions) is None:
         st.info("No version is in production yet; showing the newest one.")
     for column, (path, caption) in zip(st.columns(2), PLOTS.items(), strict=True):
         try:
-            image = artifact(
+            image = widgets.artifact(
                 settings.mlflow_tracking_uri, settings.ui_request_timeout_s, chosen.run_id, path
             )
         except MlflowUnavailable as exc:
@@ -47,18 +39,6 @@ def main() -> None:
             column.warning(f"Version {chosen.version} has no `{path}` artifact.")
         else:
             column.image(image, caption=caption)
-
-
-def describe(version: VersionInfo) -> str:
-    aliases = f" ({', '.join(version.aliases)})" if version.aliases else ""
-    objective = f", tuned for {version.objective}" if version.objective else ""
-    return f"v{version.version}{aliases}{objective}"
-
-
-# A run's artifacts never change: one download per plot and process is enough.
-@st.cache_data(show_spinner="Downloading the plot from MLflow…", max_entries=64)
-def artifact(tracking_uri: str, timeout_s: float, run_id: str, path: str) -> bytes | None:
-    return Registry(tracking_uri, timeout_s).artifact(run_id, path)
 
 
 main()

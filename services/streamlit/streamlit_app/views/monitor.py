@@ -70,16 +70,26 @@ def show_live_quality(settings: UISettings) -> None:
         )
         return
     st.caption(
-        "Per flight day and model version, once the day's outcomes were ingested: live AUROC "
-        "against the version's test AUROC at training."
+        "Per flight day and model version, once the day's outcomes were ingested: the realized "
+        "live AUROC with its 95 % interval (the band), the AUROC estimated from the served "
+        "probabilities alone (CBPE, available before the outcomes), and the version's backtest "
+        "at training: its mean, the quality to expect, and the band's lower edge, below which "
+        "the pipeline counts the model as decayed. Days before these figures were recorded "
+        "show the realized AUROC only."
     )
+    st.dataframe(monitoring.newest_quality(quality), hide_index=True)
     st.altair_chart(charts.live_auroc(quality), width="stretch")
     st.dataframe(quality.tail(20).iloc[::-1], hide_index=True)
     retrains = ledger.dropna(subset=["trigger"])
     if not retrains.empty:
         st.subheader("Retraining triggers")
+        st.caption(
+            "comparison: the candidate's AUROC minus production's on the newest days neither "
+            "trained on, its 95 % bootstrap interval and the rows it was measured on (empty for "
+            "decisions made before the comparison was recorded)."
+        )
         st.dataframe(
-            retrains[
+            retrains.assign(comparison=monitoring.comparison(retrains))[
                 [
                     "decided_at",
                     "trigger_kind",
@@ -88,6 +98,7 @@ def show_live_quality(settings: UISettings) -> None:
                     "previous_live_auroc",
                     "candidate_version",
                     "promoted",
+                    "comparison",
                     "reason",
                 ]
             ],
