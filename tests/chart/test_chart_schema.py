@@ -23,11 +23,22 @@ BAD_VALUES = [
         "Must be greater than or equal to 1",
         "minimum: got 0, want 1",
     ),
+    # The decay threshold is the version's backtest band now, not a margin in values.
     (
-        {"monitoring": {"rules": {"alerts": {"modelQualityDecayed": {"aurocMargin": 2}}}}},
-        "monitoring.rules.alerts.modelQualityDecayed.aurocMargin",
-        "Must be less than or equal to 1",
-        "maximum: got 2, want 1",
+        {"monitoring": {"rules": {"alerts": {"modelQualityDecayed": {"aurocMargin": 0.05}}}}},
+        "monitoring.rules.alerts.modelQualityDecayed",
+        "Additional property aurocMargin is not allowed",
+        "additional properties 'aurocMargin' not allowed",
+    ),
+    (
+        {
+            "monitoring": {
+                "rules": {"alerts": {"modelQualityDecayed": {"minLabelledPredictions": 0}}}
+            }
+        },
+        "monitoring.rules.alerts.modelQualityDecayed.minLabelledPredictions",
+        "Must be greater than or equal to 1",
+        "minimum: got 0, want 1",
     ),
     (
         {"backup": {"retentionDays": 0}},
