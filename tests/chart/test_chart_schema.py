@@ -23,9 +23,16 @@ BAD_VALUES = [
         "Must be greater than or equal to 1",
         "minimum: got 0, want 1",
     ),
+    # The decay threshold is the version's backtest band now, not a margin in values.
     (
         {"pipeline": {"retrain": {"aurocMargin": 0.05}}},
         "pipeline.retrain",
+        "Additional property aurocMargin is not allowed",
+        "additional properties 'aurocMargin' not allowed",
+    ),
+    (
+        {"monitoring": {"rules": {"alerts": {"modelQualityDecayed": {"aurocMargin": 0.05}}}}},
+        "monitoring.rules.alerts.modelQualityDecayed",
         "Additional property aurocMargin is not allowed",
         "additional properties 'aurocMargin' not allowed",
     ),
@@ -90,10 +97,14 @@ BAD_VALUES = [
         "minimum: got 50, want 100",
     ),
     (
-        {"monitoring": {"rules": {"alerts": {"modelQualityDecayed": {"aurocMargin": 2}}}}},
-        "monitoring.rules.alerts.modelQualityDecayed.aurocMargin",
-        "Must be less than or equal to 1",
-        "maximum: got 2, want 1",
+        {
+            "monitoring": {
+                "rules": {"alerts": {"modelQualityDecayed": {"minLabelledPredictions": 0}}}
+            }
+        },
+        "monitoring.rules.alerts.modelQualityDecayed.minLabelledPredictions",
+        "Must be greater than or equal to 1",
+        "minimum: got 0, want 1",
     ),
     (
         {"backup": {"retentionDays": 0}},

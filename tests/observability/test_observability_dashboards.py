@@ -36,6 +36,11 @@ API_METRICS = {
     names.MODEL_LIVE_CALIBRATION_ERROR,
     names.MODEL_LIVE_LABELLED,
     names.MODEL_TEST_AUROC,
+    names.MODEL_LIVE_AUROC_LOW,
+    names.MODEL_LIVE_AUROC_HIGH,
+    names.MODEL_BACKTEST_AUROC,
+    names.MODEL_BACKTEST_AUROC_LOW,
+    names.MODEL_ESTIMATED_AUROC,
     names.MODEL_RETRAINS,
 }
 
@@ -143,16 +148,36 @@ def test_dashboard_files_exist():
     assert DASHBOARD_FILES == ["inference-api.json", "model-drift.json", "model-quality.json"]
 
 
-def test_live_and_training_auroc_are_shown_in_a_panel_per_model_version(dashboards):
+def test_live_auroc_its_interval_estimate_and_backtest_band_share_a_panel_per_version(
+    dashboards,
+):
     (panel,) = [p for p in dashboards["model-quality.json"]["panels"] if p.get("repeat")]
     variables = {v["name"]: v for v in dashboards["model-quality.json"]["templating"]["list"]}
 
     assert panel["repeat"] == "model_version"
-    assert (
-        "label_values(model_live_auroc, model_version)" in variables["model_version"]["definition"]
+    # A version newly in service has an estimate before any outcome: it gets its panel too.
+    assert variables["model_version"]["definition"] == (
+        f'label_values({{__name__=~"{names.MODEL_LIVE_AUROC}|{names.MODEL_ESTIMATED_AUROC}"}}, '
+        "model_version)"
     )
     exprs = [t["expr"] for t in panel["targets"]]
     assert exprs == [
         f'max by (model_version) ({name}{{model_version=~"$model_version"}})'
-        for name in (names.MODEL_LIVE_AUROC, names.MODEL_TEST_AUROC)
+        for name in (
+            names.MODEL_LIVE_AUROC,
+            names.MODEL_LIVE_AUROC_LOW,
+            names.MODEL_LIVE_AUROC_HIGH,
+            names.MODEL_ESTIMATED_AUROC,
+            names.MODEL_BACKTEST_AUROC,
+            names.MODEL_BACKTEST_AUROC_LOW,
+        )
     ]
+    # The interval is drawn as a band between its two ends.
+    (fill,) = [
+        p["value"]
+        for o in panel["fieldConfig"]["overrides"]
+        for p in o["properties"]
+        if p["id"] == "custom.fillBelowTo"
+    ]
+    legends = {t["refId"]: t["legendFormat"] for t in panel["targets"]}
+    assert fill == legends["C"]

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from promql_walk import rule_queries, split_threshold
+from promql_walk import rule_queries, selectors, split_threshold
+from proyecto4_common import names
 
 UNIT_TESTS = Path(__file__).with_name("alerts-test.yaml")
 
@@ -85,9 +86,10 @@ THRESHOLD_CASES = {
     "FeatureDriftHigh": ({"featureDrift": {"threshold": 0.1, "for": "1h"}}, 0.1, "1h"),
     "InferenceApiDown": ({"apiDown": {"for": "3m"}}, 0, "3m"),
     "InferenceApiNoModelLoaded": ({"noModelLoaded": {"for": "10m"}}, 0, "10m"),
+    # No threshold in values: the band's lower edge is a series (model_backtest_auroc_low).
     "ModelQualityDecayed": (
-        {"modelQualityDecayed": {"aurocMargin": 0.1, "minLabelledPredictions": 50, "for": "2h"}},
-        0.1,
+        {"modelQualityDecayed": {"minLabelledPredictions": 50, "for": "2h"}},
+        0,
         "2h",
     ),
     # Hours in values, seconds in the expression.
@@ -123,3 +125,13 @@ def test_backup_alert_follows_the_backup_switch(chart):
 
 def test_model_quality_alert_needs_the_labelled_predictions_of_the_values(custom_rule):
     assert ">= 50)" in _alerts(custom_rule)["ModelQualityDecayed"]["expr"]
+
+
+def test_model_quality_decays_below_the_backtest_band_not_the_test_auroc(prometheus_rule):
+    used = {s.name for s in selectors(_alerts(prometheus_rule)["ModelQualityDecayed"]["expr"])}
+
+    assert used == {
+        names.MODEL_BACKTEST_AUROC_LOW,
+        names.MODEL_LIVE_AUROC_HIGH,
+        names.MODEL_LIVE_LABELLED,
+    }

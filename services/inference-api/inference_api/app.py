@@ -56,6 +56,9 @@ async def lifespan(app: FastAPI):
     metrics = ApiMetrics(
         psi=lambda: holder.current.drift.psi() if holder.current else {},
         buffered=lambda: writer.buffered,
+        estimate=lambda: (
+            (holder.current.version, holder.current.estimate.auroc()) if holder.current else None
+        ),
     )
     # First: bad credentials stop the start before any thread runs.
     guard = Guard(settings, metrics.auth_refusals)

@@ -50,8 +50,29 @@ class _DriftCollector(Collector):
         yield family
 
 
+class _EstimateCollector(Collector):
+    def __init__(self, estimate: Callable[[], tuple[str, float | None] | None]):
+        self._estimate = estimate
+
+    def collect(self):
+        family = GaugeMetricFamily(
+            names.MODEL_ESTIMATED_AUROC,
+            "AUROC estimated (CBPE) from the recent calibrated probabilities the model served",
+            labels=["model_version"],
+        )
+        served = self._estimate()
+        if served is not None and served[1] is not None:
+            family.add_metric([served[0]], served[1])
+        yield family
+
+
 class ApiMetrics:
-    def __init__(self, psi: Callable[[], dict[str, float]], buffered: Callable[[], int]):
+    def __init__(
+        self,
+        psi: Callable[[], dict[str, float]],
+        buffered: Callable[[], int],
+        estimate: Callable[[], tuple[str, float | None] | None] = lambda: None,
+    ):
         self.registry = r = CollectorRegistry()
         self.requests = Counter(
             names.PREDICT_REQUESTS_TOTAL,
@@ -115,6 +136,7 @@ class ApiMetrics:
             for reason in reasons:
                 self.auth_refusals.labels(endpoint, reason)
         r.register(_DriftCollector(psi))
+        r.register(_EstimateCollector(estimate))
 
     def serving(self, version: str, categories: tuple[str, str]) -> None:
         """Called on every swap: the version gauge and the class labels of the new model."""

@@ -30,6 +30,7 @@ from proyecto4_common.registered_model import (
 )
 
 from inference_api.drift import DriftWindow
+from inference_api.estimate import EstimateWindow
 from inference_api.settings import ApiSettings
 from inference_api.single_row import SingleRowPredictor
 
@@ -66,6 +67,7 @@ class LoadedModel:
     booster: lightgbm.Booster
     spec: FeatureSpec
     drift: DriftWindow
+    estimate: EstimateWindow
     loaded_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     def __post_init__(self) -> None:
@@ -187,6 +189,9 @@ class ModelStore:
                 booster=booster,
                 spec=spec,
                 drift=DriftWindow(spec, self.settings.drift_window, self.settings.drift_min_rows),
+                estimate=EstimateWindow(
+                    spec, self.settings.estimation_window, self.settings.estimation_min_rows
+                ),
             )
         except Exception as exc:  # whatever the booster or the spec trips on
             raise ModelUnusable(f"{what} cannot serve: {type(exc).__name__}: {exc}") from exc

@@ -205,6 +205,7 @@ async def serve(
     if delayed < len(classes):
         metrics.predictions[0].inc(len(classes) - delayed)
     model.drift.add(matrix)
+    model.estimate.add(probs)
     predicted_ms = (time.perf_counter() - started) * 1000
     await services.log_writer.submit(
         records, classes, probs, model.name, model.version, predicted_ms, keys

@@ -2,8 +2,9 @@
 
 The pipeline's measure_live_quality step records model_quality; the API is already scraped,
 so it re-reads the table every `quality_refresh_s` (off the event loop) and /metrics reports
-the newest recorded day per model version, next to each version's test AUROC, and the
-retraining runs of the promotion ledger by trigger kind.
+the newest recorded day per model version (live AUROC with its 95 % interval), next to each
+version's test AUROC and backtest band, and the retraining runs of the promotion ledger by
+trigger kind.
 """
 
 from __future__ import annotations
@@ -15,7 +16,10 @@ import sqlalchemy as sa
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from proyecto4_common import names
+from proyecto4_common.database import create_database_engine
 from proyecto4_common.tables import model_quality, promotion_ledger
+
+from inference_api.inference_log import CONNECT_TIMEOUT_S
 
 log = logging.getLogger(__name__)
 
@@ -29,13 +33,31 @@ GAUGES = {
         "Live expected calibration error of the newest day with outcomes",
     ),
     names.MODEL_LIVE_LABELLED: ("count", "Predictions with an outcome on the newest day"),
+    names.MODEL_LIVE_AUROC_LOW: (
+        "auroc_low",
+        "Lower end of the 95% interval of the newest day's live AUROC",
+    ),
+    names.MODEL_LIVE_AUROC_HIGH: (
+        "auroc_high",
+        "Upper end of the 95% interval of the newest day's live AUROC",
+    ),
     names.MODEL_TEST_AUROC: ("test_auroc", "Test AUROC of the version at training"),
+    names.MODEL_BACKTEST_AUROC: (
+        "backtest_auroc",
+        "Mean weekly AUROC of the version's backtest at training: its expected live quality",
+    ),
+    names.MODEL_BACKTEST_AUROC_LOW: (
+        "backtest_auroc_low",
+        "Lower edge of the version's backtest band (mean - k sd): below it, quality decayed",
+    ),
 }
 
 
 class QualityReader(Collector):
     def __init__(self, url: str):
-        self.engine = sa.create_engine(url)
+        # The common helper: the URL spellings the rest of the platform accepts (postgres://,
+        # a bare postgresql:// meaning psycopg 3), and a bounded wait for a DB that is down.
+        self.engine = create_database_engine(url, connect_timeout_s=CONNECT_TIMEOUT_S)
         self.rows: list[dict] = []
         self.retrains: dict[str, int] = {}
 
@@ -46,10 +68,14 @@ class QualityReader(Collector):
             inspector = sa.inspect(conn)
             rows, retrains = [], {}
             if inspector.has_table(model_quality.name):
+                # Only the columns there: a table from an older release lacks the newer ones
+                # until the pipeline's next run adds them, and its other gauges still count.
+                present = {c["name"] for c in inspector.get_columns(model_quality.name)}
+                columns = [c for c in model_quality.columns if c.name in present]
                 rows = [
                     dict(r)
                     for r in conn.execute(
-                        sa.select(model_quality).where(model_quality.c.day == newest)
+                        sa.select(*columns).where(model_quality.c.day == newest)
                     ).mappings()
                 ]
             if inspector.has_table(promotion_ledger.name) and "trigger_kind" in {
@@ -75,7 +101,7 @@ class QualityReader(Collector):
         for name, (column, text) in GAUGES.items():
             family = GaugeMetricFamily(name, text, labels=["model_version"])
             for row in self.rows:
-                if row[column] is not None:
+                if row.get(column) is not None:
                     family.add_metric([row["model_version"]], float(row[column]))
             yield family
         family = GaugeMetricFamily(

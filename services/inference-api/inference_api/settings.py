@@ -46,6 +46,11 @@ class ApiSettings(CommonSettings):
     # `drift_min_rows` were served (PSI on a handful of rows is noise).
     drift_window: int = _env("DRIFT_WINDOW", 5_000, ge=1)
     drift_min_rows: int = _env("DRIFT_MIN_ROWS", 100, ge=1)
+    # Estimated AUROC (CBPE) over the last `estimation_window` served probabilities, once at
+    # least `estimation_min_rows` were served: its standard error on a few hundred flights
+    # is already about 0.03, on fewer it says little.
+    estimation_window: int = _env("ESTIMATION_WINDOW", 5_000, ge=2)
+    estimation_min_rows: int = _env("ESTIMATION_MIN_ROWS", 500, ge=2)
     # Seconds between reads of model_quality for the live-quality gauges; 0: not exported.
     quality_refresh_s: float = _env("QUALITY_REFRESH_S", 60.0, ge=0)
 
