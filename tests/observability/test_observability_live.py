@@ -21,12 +21,16 @@ from loadtest.payloads import RecordGenerator
 from prometheus_server import prometheus, scrape_config
 from promql_walk import API_GROUP, dashboard_queries, rule_queries, selectors, split_threshold
 from proyecto4.devkit import log_drained
+from proyecto4_common import names
 from proyecto4_common.feature_spec import CategoricalFeature, FeatureSpec, NumericFeature
 from servers import uvicorn_app
 
 # The API computes PSI over its last DRIFT_WINDOW records; with 2000 records, sampling
 # noise stays far below the alert threshold even for features with ~100 categories.
 DRIFT_WINDOW = 2000
+# The estimated AUROC (CBPE) needs this many served probabilities: the list requests alone
+# bring DRIFT_WINDOW, so the estimate's queries have data once the traffic is scraped.
+ESTIMATION_MIN_ROWS = DRIFT_WINDOW
 BATCH = 500
 # Enough one-record requests that the few slow list requests stay out of the p95 (a
 # healthy API must raise no latency alert on a loaded machine).
@@ -43,6 +47,7 @@ def api_url(trained_model, tmp_path_factory):
         "INFERENCE_API_WATCH_INTERVAL_S": "0",
         "INFERENCE_API_DRIFT_WINDOW": str(DRIFT_WINDOW),
         "INFERENCE_API_DRIFT_MIN_ROWS": str(DRIFT_WINDOW),
+        "INFERENCE_API_ESTIMATION_MIN_ROWS": str(ESTIMATION_MIN_ROWS),
         "INFERENCE_API_QUALITY_REFRESH_S": "1",
     }
     with uvicorn_app("inference_api.app:create_app", env, health="/ready") as url:
@@ -74,7 +79,8 @@ def _post_all(api_url: str, bodies: list, expected: set[int]) -> None:
 @pytest.fixture(scope="module")
 def traffic(prom, api_url, records, trained_model):
     """Requests of every outcome but `error` (a healthy API has none; its series exists at
-    0): single records, lists filling the drift window, invalid bodies; then waits until
+    0): single records, lists filling the drift window (and enough probabilities for the
+    estimated AUROC), invalid bodies, one real day with its live quality; then waits until
     Prometheus has scraped all of it (two scrapes, so rates exist)."""
     _post_all(api_url, [records.record() for _ in range(SINGLE_REQUESTS)], {200})
     _post_all(api_url, [records.records(BATCH) for _ in range(DRIFT_WINDOW // BATCH)], {200})
@@ -83,7 +89,9 @@ def traffic(prom, api_url, records, trained_model):
     seen = prom.wait_for(
         f'predict_requests_total{{outcome="invalid"}} >= {INVALID_REQUESTS} '
         'and count_over_time(predict_requests_total{outcome="invalid"}[30s]) > 1 '
-        "and on() count_over_time(model_live_auroc[30s]) > 1"
+        "and on() count_over_time(model_live_auroc[30s]) > 1 "
+        f"and on() count_over_time({names.MODEL_ESTIMATED_AUROC}[30s]) > 1 "
+        f"and on() count_over_time({names.MODEL_BACKTEST_AUROC_LOW}[30s]) > 1"
     )
     assert seen, "Prometheus never scraped the traffic"
     return prom
@@ -109,6 +117,35 @@ def _serve_a_day_and_measure_its_quality(api_url: str, trained_model) -> None:
         data_db_url=trained_model.data_db_url, mlflow_tracking_uri=trained_model.tracking_uri
     )
     assert measure_live_quality(settings)["days"] == ["2013-01-10"]
+    _fill_the_pipelines_newer_quality_columns(trained_model.data_db_url)
+
+
+def _fill_the_pipelines_newer_quality_columns(db_url: str) -> None:
+    """The live interval and the backtest band, where the pipeline left them empty (values
+    the pipeline records stay): the interval from the day's counts as the pipeline computes
+    it; the band stands in for a backtest, its lower edge at the interval's lower end, so a
+    healthy model stays inside it and ModelQualityDecayed has data and stays quiet."""
+    import sqlalchemy as sa
+    from proyecto4_common.estimation import auroc_interval
+    from proyecto4_common.tables import model_quality as mq
+
+    engine = sa.create_engine(db_url)
+    with engine.begin() as conn:
+        rows = conn.execute(sa.select(mq).where(mq.c.auroc.is_not(None))).mappings().all()
+        assert rows, "measure_live_quality recorded no AUROC"
+        for row in rows:
+            low, high = auroc_interval(row["auroc"], row["delayed"], row["count"] - row["delayed"])
+            conn.execute(
+                mq.update()
+                .where(mq.c.day == row["day"], mq.c.model_version == row["model_version"])
+                .values(
+                    auroc_low=sa.func.coalesce(mq.c.auroc_low, low),
+                    auroc_high=sa.func.coalesce(mq.c.auroc_high, high),
+                    backtest_auroc=sa.func.coalesce(mq.c.backtest_auroc, row["auroc"]),
+                    backtest_auroc_low=sa.func.coalesce(mq.c.backtest_auroc_low, low),
+                )
+            )
+    engine.dispose()
 
 
 def _has_data(prom, expr: str) -> bool:
@@ -149,6 +186,14 @@ def test_every_alert_signal_returns_data(traffic, prometheus_rule):
             if not _has_data(traffic, expr):
                 empty.append(f"{query.where}: {expr}")
     assert empty == []
+
+
+def test_the_estimated_auroc_of_the_served_version_reaches_prometheus(traffic, trained_model):
+    estimates = traffic.values(names.MODEL_ESTIMATED_AUROC, "model_version")
+
+    assert set(estimates) == {trained_model.version}
+    # A model that ranks delays at all, estimated from probabilities it actually served.
+    assert 0.5 < estimates[trained_model.version] < 1.0
 
 
 def test_prometheus_evaluates_every_rule_without_error_and_a_healthy_api_raises_no_alert(
