@@ -262,8 +262,9 @@ def test_decision_table(candidates, production, promoted, winner):
         assert f"[{compared['low']:+.4f}, " in decision["reason"]
 
 
-def _outcomes(rows: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Labels drawn from known probabilities, and a fair model's probabilities of them."""
+def _outcomes(rows: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Labels drawn from known probabilities, a fair model's probabilities of them, and the
+    known ones."""
     rng = np.random.default_rng(seed)
     truth = rng.beta(2, 5, rows)
     y = (rng.random(rows) < truth).astype(int)
@@ -271,25 +272,40 @@ def _outcomes(rows: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     return y, production, truth
 
 
-def test_a_copy_of_production_better_by_noise_only_is_refused():
+def _decide_on_rows(y, candidate, production, min_difference=0.0) -> tuple[dict, dict]:
+    """The AUROC comparison of two models' probabilities on the same rows, and the decision
+    it leads to (the logged metrics say the opposite: the rows must decide)."""
     from pipeline.champion import compare
 
-    y, production, _ = _outcomes(6000, seed=1)
-    # Production with tiny perturbations: a higher AUROC on these rows is luck.
-    copy = np.clip(production + np.random.default_rng(2).normal(0, 0.01, len(y)), 0, 1)
-    compared = compare(y, copy, production, resamples=500, seed=3)["auroc"]
+    compared = compare(y, candidate, production, resamples=500, seed=3)["auroc"]
     versus = {
         "version": "2",
         "since": "2013-02-28",
         "rows": len(y),
         "comparisons": {"auroc": compared},
     }
-
+    logged_candidate = 0.5 if compared["difference"] > 0 else 0.9
     decision = decide(
-        [{"version": "3", "metrics": {"test_auroc": 0.9}, "versus_production": versus}],
-        ("2", {"test_auroc": 0.5}),
+        [
+            {
+                "version": "3",
+                "metrics": {"test_auroc": logged_candidate},
+                "versus_production": versus,
+            }
+        ],
+        ("2", {"test_auroc": 1.4 - logged_candidate}),
         "test_auroc",
+        min_difference,
     )
+    return compared, decision
+
+
+def test_a_copy_of_production_better_by_noise_only_is_refused():
+    y, production, _ = _outcomes(6000, seed=1)
+    # Production with tiny perturbations: a higher AUROC on these rows is luck.
+    copy = np.clip(production + np.random.default_rng(2).normal(0, 0.01, len(y)), 0, 1)
+
+    compared, decision = _decide_on_rows(y, copy, production)
 
     assert compared["low"] < 0 < compared["high"]
     assert abs(compared["difference"]) < 0.005
@@ -298,34 +314,16 @@ def test_a_copy_of_production_better_by_noise_only_is_refused():
 
 
 def test_a_clearly_better_candidate_is_promoted():
-    from pipeline.champion import compare
-
     y, production, truth = _outcomes(6000, seed=1)
     better = np.clip(truth + np.random.default_rng(4).normal(0, 0.03, len(y)), 0.001, 0.999)
-    compared = compare(y, better, production, resamples=500, seed=3)["auroc"]
-    versus = {
-        "version": "2",
-        "since": "2013-02-28",
-        "rows": len(y),
-        "comparisons": {"auroc": compared},
-    }
 
-    decision = decide(
-        [{"version": "3", "metrics": {"test_auroc": 0.6}, "versus_production": versus}],
-        ("2", {"test_auroc": 0.9}),
-        "test_auroc",
-    )
+    compared, decision = _decide_on_rows(y, better, production)
 
     assert compared["difference"] > compared["low"] > 0.01
     assert decision["promoted"] is True, decision["reason"]
     assert decision["difference"] == pytest.approx(compared["difference"])
     # A minimum the gain does not clear keeps it out.
-    strict = decide(
-        [{"version": "3", "metrics": {"test_auroc": 0.6}, "versus_production": versus}],
-        ("2", {"test_auroc": 0.9}),
-        "test_auroc",
-        min_difference=compared["high"],
-    )
+    _, strict = _decide_on_rows(y, better, production, min_difference=compared["high"])
     assert strict["promoted"] is False
 
 
