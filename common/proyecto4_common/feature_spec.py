@@ -58,11 +58,12 @@ Feature = Annotated[NumericFeature | CategoricalFeature, Field(discriminator="ki
 
 
 class Calibration(BaseModel):
-    """Isotonic map from the model's probability to the observed rate of delays, fitted on
-    the validation days (pipeline/evaluation.py). Served probabilities stay the model's own;
-    performance estimation (proyecto4_common.estimation) needs calibrated ones."""
+    """Monotone map from the model's probability to the observed rate of delays, fitted on
+    days the model never saw (pipeline/evaluation.py). Served probabilities stay the model's
+    own; performance estimation (proyecto4_common.estimation) needs calibrated ones."""
 
-    method: Literal["isotonic"] = "isotonic"
+    # How it was fitted: "sigmoid" (Platt scaling, tabulated) or "isotonic".
+    method: Literal["sigmoid", "isotonic"] = "sigmoid"
     # Increasing thresholds of the raw probability and the calibrated value at each;
     # linear in between, constant outside.
     x: list[float]

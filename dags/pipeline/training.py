@@ -475,7 +475,6 @@ def train_and_log(
     # Validation chose the trees of `fitted` (train only) and measures it; the registered
     # model is refit on train and validation with as many trees, so that it knows the
     # newest days but the test days, which alone measure it.
-    val_probability = probabilities(fitted, X["validation"])
     val = scores(fitted, X["validation"], y["validation"])
     rounds = fitted.best_iteration or fitted.current_iteration()
     booster = refit(settings, objective, splits, params, rounds)
@@ -487,11 +486,12 @@ def train_and_log(
         TEST_ACCURACY: test["accuracy"],
         TEST_AUROC: test["auroc"],
     }
-    # Fitted on the validation days (the refit model has seen them); the test split says
-    # whether it carries over to the refit model, before and after.
-    calibration = fit_calibration(y["validation"], val_probability)
+    # Calibrated on the test days: the registered model was refit on validation, so they
+    # are the only days it never saw, and the newest. The errors before and after are
+    # cross-fitted on them.
+    calibration = fit_calibration(y["test"], test_probability)
     metrics[TEST_CALIBRATION_ERROR_RAW], metrics[TEST_CALIBRATION_ERROR] = calibration_errors(
-        calibration, y["test"], test_probability
+        y["test"], test_probability, settings.pipeline_seed
     )
     spec = splits.spec.model_copy(update={"calibration": calibration})
     evaluation = evaluate_forward(settings, objective, splits, spec, params, rounds)
