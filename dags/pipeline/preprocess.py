@@ -83,14 +83,20 @@ def split(frame: pd.DataFrame, validation: float, test: float, seed: int) -> pd.
     )
 
 
-def preprocess_and_split(settings: PipelineSettings) -> dict[str, int]:
-    engine = make_engine(settings.data_db_url)
-    raw = pd.read_sql_table(RAW_TABLE, engine)
+def labelled_features(raw: pd.DataFrame) -> pd.DataFrame:
+    """The model's features and label of raw_data's labelled flights, with their day."""
     features = build_features(raw)
     # build_features keeps the labelled rows in order.
     features[FLIGHT_DATE] = pd.to_datetime(
         raw.loc[raw["arr_delay"].notna(), "source_date"]
     ).dt.date.to_numpy()
+    return features
+
+
+def preprocess_and_split(settings: PipelineSettings) -> dict[str, int]:
+    engine = make_engine(settings.data_db_url)
+    raw = pd.read_sql_table(RAW_TABLE, engine)
+    features = labelled_features(raw)
     if features[TARGET].nunique() < 2 or len(features) < 20:
         raise ValueError(
             f"raw_data has {len(features)} labelled rows with classes "

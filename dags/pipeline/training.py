@@ -88,7 +88,11 @@ class Splits:
 
 
 def load_splits(settings: PipelineSettings) -> Splits:
-    clean = pd.read_sql_table(CLEAN_TABLE, make_engine(settings.data_db_url))
+    return splits_of(pd.read_sql_table(CLEAN_TABLE, make_engine(settings.data_db_url)))
+
+
+def splits_of(clean: pd.DataFrame) -> Splits:
+    """clean_data's rows (with their `dataset`) as training reads them."""
     spec = build_spec(clean)
     categories = categories_of(spec)
     X, y, raw, days = {}, {}, {}, {}
