@@ -254,6 +254,10 @@ def scenario_decay(
     outcome_lag_days: Annotated[
         int, typer.Option(min=0, help="Days between a day's predictions and its outcomes")
     ] = 1,
+    drift_trigger: Annotated[
+        bool,
+        typer.Option(help="Retrain on input drift too (off: live quality alone decides)"),
+    ] = True,
 ) -> None:
     """Trains on January-February 2013, replays March-August day by day through the API
     with outcomes arriving behind the predictions, retrains when live quality decays or
@@ -294,6 +298,7 @@ def scenario_decay(
         start=first,
         end=last,
         outcome_lag_days=outcome_lag_days,
+        drift_trigger=drift_trigger,
         on_day=show,
         on_note=lambda text: console.print(f"[dim]{text}[/dim]"),
     )
