@@ -430,6 +430,8 @@ def evaluate_forward(
             metrics[BACKTEST_AUROC_MEAN] = result.mean
         if result.sd is not None:
             metrics[BACKTEST_AUROC_SD] = result.sd
+    # The drift trigger's reference, whether or not a backtest runs.
+    if splits.days:
         train_days = splits.days["train"].nunique()
         window = fitted_window(train_days, settings.drift_window_days)
         reference = reference_drift(splits.X["train"], splits.days["train"], spec, window)
