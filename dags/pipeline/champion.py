@@ -32,7 +32,7 @@ from proyecto4_common.names import (
 from proyecto4_common.tables import promotion_ledger, upgrade
 
 from pipeline.db import make_engine
-from pipeline.evaluation import probabilities, score
+from pipeline.evaluation import THRESHOLD, probabilities, score
 from pipeline.features import FEATURES, FLIGHT_DATE, encode
 from pipeline.settings import PipelineSettings
 from pipeline.spec import categories_of
@@ -43,6 +43,31 @@ log = logging.getLogger(__name__)
 # Fewer new rows than this make the comparison noise: the logged metrics decide instead.
 MIN_COMPARISON_ROWS = 200
 CONFIDENCE = 0.95
+
+
+def resampled_scores(
+    kind: str, y: np.ndarray, probability: np.ndarray, counts: np.ndarray
+) -> np.ndarray:
+    """`kind` (accuracy or auroc) of every bootstrap resample at once, each resample given
+    as how many times it drew each row (a row of `counts`). AUROC is Mann-Whitney's, ties
+    counted half, as roc_auc_score with these counts as sample weights: one sort of the
+    rows serves every resample, instead of one roc_auc_score per resample (seconds of a
+    retraining where the bootstrap took half a minute)."""
+    counts = np.atleast_2d(counts).astype(float)
+    if kind == "accuracy":
+        right = ((probability >= THRESHOLD) == y).astype(float)
+        return counts @ right / counts.sum(axis=1)
+    order = np.argsort(probability, kind="stable")
+    sorted_p, positive = probability[order], y[order] == 1
+    # Rows of equal probability form one group: a negative in it counts half.
+    starts = np.flatnonzero(np.r_[True, sorted_p[1:] != sorted_p[:-1]])
+    weights = counts[:, order]
+    pos = np.add.reduceat(np.where(positive, weights, 0.0), starts, axis=1)
+    neg = np.add.reduceat(np.where(positive, 0.0, weights), starts, axis=1)
+    below = np.cumsum(neg, axis=1) - neg
+    pairs = pos.sum(axis=1) * neg.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(pairs > 0, (pos * (below + neg / 2)).sum(axis=1) / pairs, np.nan)
 
 
 def compare(
@@ -57,21 +82,28 @@ def compare(
     (the rows resampled together, so what both models find hard cancels out)."""
     from scipy.stats import bootstrap
 
+    rows = len(y)
     result = {}
     for kind in ("accuracy", "auroc"):
 
-        def difference(index, kind=kind):
-            index = index.astype(int)
-            truth = y[index]
-            if len(np.unique(truth)) < 2:
-                return np.nan
-            return score(kind, truth, candidate[index]) - score(kind, truth, production[index])
+        def difference(index, axis=-1, kind=kind):
+            # scipy hands a batch of resamples of row numbers; as counts per row they
+            # score every resample in one pass.
+            index = np.atleast_2d(index.astype(int))
+            batch = len(index)
+            counts = np.bincount(
+                (index + rows * np.arange(batch)[:, None]).ravel(), minlength=batch * rows
+            ).reshape(batch, rows)
+            return resampled_scores(kind, y, candidate, counts) - resampled_scores(
+                kind, y, production, counts
+            )
 
         mine, theirs = score(kind, y, candidate), score(kind, y, production)
         interval = bootstrap(
-            (np.arange(len(y)),),
+            (np.arange(rows),),
             difference,
-            vectorized=False,
+            vectorized=True,
+            batch=100,
             n_resamples=resamples,
             confidence_level=CONFIDENCE,
             method="percentile",

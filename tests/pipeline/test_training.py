@@ -544,3 +544,24 @@ def test_calibration_fixes_overconfidence_and_keeps_the_ranking():
     assert roc_auc_score(y, calibration.apply(overconfident)) == pytest.approx(
         roc_auc_score(y, overconfident), abs=1e-4
     )
+
+
+def test_every_bootstrap_resample_is_scored_as_scikit_learn_scores_it():
+    """The comparison scores all resamples at once (counts per row); each must be the
+    score roc_auc_score and a weighted accuracy give that resample, ties included."""
+    from pipeline.champion import resampled_scores
+    from sklearn.metrics import roc_auc_score
+
+    y, production, _ = _outcomes(3000, seed=5)
+    tied = np.round(production, 2)  # many equal probabilities
+    rng = np.random.default_rng(6)
+    counts = rng.multinomial(len(y), np.full(len(y), 1 / len(y)), size=4)
+
+    aurocs = resampled_scores("auroc", y, tied, counts)
+    accuracies = resampled_scores("accuracy", y, tied, counts)
+
+    for row, auroc, accuracy in zip(counts, aurocs, accuracies, strict=True):
+        assert auroc == pytest.approx(roc_auc_score(y, tied, sample_weight=row), abs=1e-12)
+        assert accuracy == pytest.approx(np.average((tied >= 0.5) == y, weights=row), abs=1e-12)
+    # A resample without a negative has no AUROC.
+    assert np.isnan(resampled_scores("auroc", y, tied, (y == 1).astype(int))[0])
