@@ -24,7 +24,7 @@ from pipeline.evaluation import backtest, random_split_auroc, scores
 from pipeline.features import FLIGHT_DATE
 from pipeline.preprocess import labelled_features
 from pipeline.settings import PipelineSettings
-from pipeline.training import EARLY_STOPPING_ROUNDS, _base_params, refit, splits_of, tune
+from pipeline.training import _base_params, refit, splits_of, tune
 
 CUT_OFFS = [date(2013, m, 1) for m in (3, 5, 7, 9, 11)] + [date(2013, 12, 18)]
 DAYS = 14
@@ -78,8 +78,7 @@ def main() -> None:
             y,
             splits.spec,
             full,
-            settings.lightgbm_max_rounds,
-            EARLY_STOPPING_ROUNDS,
+            rounds,
             settings.pipeline_validation_fraction,
             settings.pipeline_test_fraction,
             settings.pipeline_seed,
