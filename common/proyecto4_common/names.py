@@ -69,9 +69,6 @@ TAG_ROLLED_BACK_AT = "rolled_back_at"
 PIPELINE_PROMOTED_PREFIX = "promoted:"
 PIPELINE_KEPT_OUT_PREFIX = "kept out:"
 
-# clean_data.dataset values.
-SPLITS = ("train", "validation", "test")
-
 # The answer shown to users for each class of the binary target.
 CATEGORIES = {0: "on time", 1: "delayed"}
 

@@ -12,22 +12,13 @@ PRODUCTION_ALIAS = "production"
 RUN_METRICS = ("val_accuracy", "val_auroc", "test_accuracy", "test_auroc")
 PREDICT_REQUESTS_TOTAL = "predict_requests_total"
 CATEGORIES = {0: "on time", 1: "delayed"}
-PORTS = {
-    "api": 8989,
-    "ui": 8501,
-    "mlflow": 5000,
-    "data-source": 8000,
-    "airflow": 8080,
-    "prometheus": 9090,
-    "grafana": 3000,
-}
 # The inference API's credentials: the admin token POST /load_model/ needs (promote and
 # rollback reload the API), and an API key /predict/ may need (smoke).
 ADMIN_TOKEN_ENV = "INFERENCE_API_ADMIN_TOKEN"
 API_KEY_ENV = "INFERENCE_API_KEY"
 
 # Model-version tags. The pipeline's register_champion_model writes TAG_PROMOTION (a
-# PROMOTED_PREFIX or KEPT_OUT_PREFIX decision text), TAG_DECIDED_AT and, on a promotion that
+# promoted or kept-out decision text), TAG_DECIDED_AT and, on a promotion that
 # replaces a version, TAG_PREVIOUS_PRODUCTION: the chain `helm proyecto4 rollback` follows.
 # The plugin writes the manual promotions and rollbacks on the version itself (it cannot
 # reach the data DB's promotion ledger from outside the cluster).
@@ -39,7 +30,6 @@ TAG_PROMOTED_BY = "promoted_by"
 # Set on the version a rollback moved away from: later rollbacks never go back to it.
 TAG_ROLLED_BACK_AT = "rolled_back_at"
 PIPELINE_PROMOTED_PREFIX = "promoted:"
-PIPELINE_KEPT_OUT_PREFIX = "kept out:"
 
 # Backups: the layout one backup has wherever it lives (an S3 prefix or a folder), shared
 # by the chart's backup CronJob (files/backup/backup.sh) and `helm proyecto4 backup`.
