@@ -43,6 +43,14 @@ def test_one_free_port_helper():
     assert [d.split(":")[0] for d in definitions] == ["common/proyecto4_common/net.py"] * 2
 
 
+def test_the_decision_threshold_is_written_once():
+    """The API, the registered model and the pipeline's accuracy decide a class with the
+    same probability; a second literal would let them disagree."""
+    assert hits(r">=\s*0\.5\b", *PRODUCT) == []
+    definitions = hits(r"^DECISION_THRESHOLD = ", *PRODUCT)
+    assert [d.split(":")[0] for d in definitions] == ["common/proyecto4_common/names.py"]
+
+
 def test_the_chart_test_helper_is_imported_one_way():
     assert hits(r"^\s*(from chart_render|import chart_render)\b", "tests", "benchmarks") == []
 

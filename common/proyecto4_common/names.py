@@ -69,6 +69,10 @@ TAG_ROLLED_BACK_AT = "rolled_back_at"
 PIPELINE_PROMOTED_PREFIX = "promoted:"
 PIPELINE_KEPT_OUT_PREFIX = "kept out:"
 
+# A probability at or above this is class 1 ("delayed"): the API, the registered model and
+# the pipeline's accuracy all decide with it.
+DECISION_THRESHOLD = 0.5
+
 # The answer shown to users for each class of the binary target.
 CATEGORIES = {0: "on time", 1: "delayed"}
 

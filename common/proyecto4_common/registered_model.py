@@ -26,6 +26,7 @@ from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
 from mlflow.types.schema import ColSpec, Schema
 
 from proyecto4_common.feature_spec import CategoricalFeature, FeatureSpec, RecordError
+from proyecto4_common.names import DECISION_THRESHOLD
 
 if TYPE_CHECKING:
     import lightgbm
@@ -119,7 +120,7 @@ class FlightDelayModel(mlflow.pyfunc.PythonModel):
         except RecordError as exc:
             raise MlflowException(str(exc), error_code=INVALID_PARAMETER_VALUE) from None
         probability = self.booster.predict(matrix, num_threads=1)
-        prediction = (probability >= 0.5).astype("int64")
+        prediction = (probability >= DECISION_THRESHOLD).astype("int64")
         return pd.DataFrame(
             {
                 "probability": probability,

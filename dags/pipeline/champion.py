@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 from mlflow import MlflowClient
 from proyecto4_common.names import (
+    DECISION_THRESHOLD,
     MODEL_NAME,
     PIPELINE_KEPT_OUT_PREFIX,
     PIPELINE_PROMOTED_PREFIX,
@@ -32,7 +33,7 @@ from proyecto4_common.names import (
 from proyecto4_common.tables import promotion_ledger, upgrade
 
 from pipeline.db import make_engine
-from pipeline.evaluation import THRESHOLD, probabilities, score
+from pipeline.evaluation import probabilities, score
 from pipeline.features import FEATURES, FLIGHT_DATE, encode
 from pipeline.settings import PipelineSettings
 from pipeline.spec import categories_of
@@ -55,7 +56,7 @@ def resampled_scores(
     retraining where the bootstrap took half a minute)."""
     counts = np.atleast_2d(counts).astype(float)
     if kind == "accuracy":
-        right = ((probability >= THRESHOLD) == y).astype(float)
+        right = ((probability >= DECISION_THRESHOLD) == y).astype(float)
         return counts @ right / counts.sum(axis=1)
     order = np.argsort(probability, kind="stable")
     sorted_p, positive = probability[order], y[order] == 1

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 from proyecto4_common.drift import feature_bins, psi_by_feature
 from proyecto4_common.feature_spec import Calibration, FeatureSpec
+from proyecto4_common.names import DECISION_THRESHOLD
 from sklearn.metrics import roc_auc_score
 
 from pipeline.features import CALENDAR_FEATURES, FEATURES, TARGET
@@ -36,8 +37,6 @@ log = logging.getLogger(__name__)
 
 # A fold whose earlier rows are fewer than this trains a model unlike the one served.
 MIN_FOLD_TRAIN_ROWS = 1000
-# 0.5 is the decision threshold of the API and the registered model.
-THRESHOLD = 0.5
 
 
 def probabilities(booster: lgb.Booster, X: pd.DataFrame) -> np.ndarray:
@@ -47,7 +46,7 @@ def probabilities(booster: lgb.Booster, X: pd.DataFrame) -> np.ndarray:
 def score(kind: str, y: np.ndarray, probability: np.ndarray) -> float:
     """accuracy or auroc of `probability` against the labels `y`."""
     if kind == "accuracy":
-        return float(np.mean((probability >= THRESHOLD) == y))
+        return float(np.mean((probability >= DECISION_THRESHOLD) == y))
     return float(roc_auc_score(y, probability))
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import orjson
 from proyecto4_common.feature_spec import RecordError
+from proyecto4_common.names import DECISION_THRESHOLD
 from proyecto4_common.prediction_key import KEY_FIELD, PredictionKey, PredictionKeyError, parse_key
 
 from inference_api.model_store import LoadedModel
@@ -119,7 +120,7 @@ def predict(
     Plain lists: numpy's per-call overhead outweighs the work for one row.
     """
     probs = probabilities(model, matrix)
-    classes = [1 if p >= 0.5 else 0 for p in probs]
+    classes = [1 if p >= DECISION_THRESHOLD else 0 for p in probs]
     return probs, classes, contributions(model, matrix) if with_contributions else None
 
 
