@@ -210,8 +210,7 @@ def build_image(image: dict, ref: str, bases: dict[str, str], quiet: bool) -> No
         "version": chart["appVersion"],
         "revision": git_revision(),
         "source": chart["home"],
-        # No license is declared for the project yet: SPDX's "unknown".
-        "licenses": "NOASSERTION",
+        "licenses": chart["annotations"]["artifacthub.io/license"],
         "title": f"proyecto4-{image['name']}",
     }
     for key, value in labels.items():

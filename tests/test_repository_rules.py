@@ -91,3 +91,23 @@ def test_the_mlflow_clients_images_fail_fast_as_the_cli_and_tests_do(stage):
         for item in line.removeprefix("ENV ").split()
     )
     assert {key: env.get(key) for key in MLFLOW_CLIENT_ENV} == MLFLOW_CLIENT_ENV
+
+
+def test_every_package_chart_and_image_declares_the_apache_license():
+    import tomllib
+
+    import yaml
+
+    assert "Apache License" in (REPO / "LICENSE").read_text()[:200]
+    projects = [REPO / "pyproject.toml", *sorted(REPO.glob("*/pyproject.toml"))]
+    projects += sorted(REPO.glob("services/*/pyproject.toml"))
+    assert len(projects) >= 10
+    for path in projects:
+        assert tomllib.loads(path.read_text())["project"]["license"] == "Apache-2.0", path
+    for path in [REPO / "Chart.yaml", *sorted(REPO.glob("chart/*/Chart.yaml"))]:
+        annotations = yaml.safe_load(path.read_text()).get("annotations") or {}
+        assert annotations.get("artifacthub.io/license") == "Apache-2.0", path
+    # The images' OCI label is read from the chart's annotation.
+    assert '"licenses": chart["annotations"]["artifacthub.io/license"]' in (
+        REPO / "ci/images.py"
+    ).read_text()
