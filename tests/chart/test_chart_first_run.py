@@ -59,6 +59,7 @@ def test_the_first_run_job_is_a_helm_and_argocd_hook_that_triggers_the_dag(layer
 
     assert {k: v for k, v in job["metadata"]["annotations"].items() if "hook" in k} == {
         "helm.sh/hook": "post-install",
+        "helm.sh/hook-weight": "10",
         "helm.sh/hook-delete-policy": "before-hook-creation",
         "argocd.argoproj.io/hook": "PostSync",
         "argocd.argoproj.io/hook-delete-policy": "BeforeHookCreation",
@@ -312,3 +313,45 @@ def test_the_api_server_admits_the_namespaces_pods(layer_name):
     policy = find(objects, "NetworkPolicy", "proyecto4-api-server-policy")
 
     assert {"podSelector": {}} in policy["spec"]["ingress"][0]["from"]
+
+
+# Argo CD's phases, in the order a sync runs them.
+ARGOCD_PHASES = ("PreSync", "Sync", "PostSync")
+
+
+def helm_hook_order(objects: list[dict], event: str) -> list[str]:
+    """Names of the `event` hooks in the order Helm runs them: by weight, then kind, then
+    name (Helm's sortHooksByKindAndWeight; every hook here is a Job)."""
+    hooks = [
+        o
+        for o in objects
+        if event in o["metadata"].get("annotations", {}).get("helm.sh/hook", "").split(",")
+    ]
+    return [
+        o["metadata"]["name"]
+        for o in sorted(
+            hooks,
+            key=lambda o: (
+                int(o["metadata"]["annotations"].get("helm.sh/hook-weight", "0")),
+                o["kind"],
+                o["metadata"]["name"],
+            ),
+        )
+    ]
+
+
+@pytest.mark.parametrize("layer_name", sorted(LAYERS))
+def test_the_first_run_comes_after_mlflows_migration_under_helm_and_argocd(layer_name):
+    objects = render_chart(value_files=LAYERS[layer_name])
+    first, migrate = "proyecto4-first-run", "proyecto4-mlflow-db-migrate"
+
+    order = helm_hook_order(objects, "post-install")
+    assert order.index(migrate) < order.index(first), order
+    assert order[-1] == first, order
+
+    def argocd_step(name: str) -> tuple[int, int]:
+        annotations = find(objects, "Job", name)["metadata"]["annotations"]
+        phase = ARGOCD_PHASES.index(annotations.get("argocd.argoproj.io/hook", "Sync"))
+        return phase, int(annotations.get("argocd.argoproj.io/sync-wave", "0"))
+
+    assert argocd_step(migrate) < argocd_step(first)
