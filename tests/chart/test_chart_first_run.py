@@ -320,12 +320,13 @@ ARGOCD_PHASES = ("PreSync", "Sync", "PostSync")
 
 
 def helm_hook_order(objects: list[dict], event: str) -> list[str]:
-    """Names of the `event` hooks in the order Helm runs them: by weight, then kind, then
-    name (Helm's sortHooksByKindAndWeight; every hook here is a Job)."""
+    """Names of the Jobs among the `event` hooks in the order Helm runs them: by weight, then
+    (same kind) by name, as Helm's sortHooksByKindAndWeight does."""
     hooks = [
         o
         for o in objects
-        if event in o["metadata"].get("annotations", {}).get("helm.sh/hook", "").split(",")
+        if o["kind"] == "Job"
+        and event in (o["metadata"].get("annotations") or {}).get("helm.sh/hook", "").split(",")
     ]
     return [
         o["metadata"]["name"]
@@ -333,7 +334,6 @@ def helm_hook_order(objects: list[dict], event: str) -> list[str]:
             hooks,
             key=lambda o: (
                 int(o["metadata"]["annotations"].get("helm.sh/hook-weight", "0")),
-                o["kind"],
                 o["metadata"]["name"],
             ),
         )
