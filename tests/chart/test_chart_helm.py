@@ -117,12 +117,12 @@ def test_notes_say_how_to_reach_each_ui(helm_major, tmp_path):
 
     assert result.returncode == 0, result.stderr
     for line in (
-        "Inference API: http://<node-address>:8989/docs",
+        "Inference API: http://<node-address>:30989/docs",
         "MLflow: http://<node-address>:32000/",
-        "Streamlit UI: http://<node-address>:8501/",
-        "Airflow: http://<node-address>:8080/",
-        "Prometheus: http://<node-address>:9090/",
-        "Grafana: http://<node-address>:3000/",
+        "Streamlit UI: http://<node-address>:30501/",
+        "Airflow: http://<node-address>:30080/",
+        "Prometheus: http://<node-address>:30090/",
+        "Grafana: http://<node-address>:30300/",
     ):
         assert line in notes
     assert re.search(r"get secret proyecto4-grafana-admin .*admin-password", notes)

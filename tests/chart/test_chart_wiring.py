@@ -333,12 +333,14 @@ def test_dev_node_ports():
 
     assert node_ports == {
         "proyecto4-mlflow": [32000],
-        "proyecto4-streamlit": [8501],
-        "proyecto4-inference-api": [8989],
-        "proyecto4-grafana": [3000],
-        "proyecto4-kube-prometheus-prometheus": [9090],
-        "proyecto4-api-server": [8080],
+        "proyecto4-streamlit": [30501],
+        "proyecto4-inference-api": [30989],
+        "proyecto4-grafana": [30300],
+        "proyecto4-kube-prometheus-prometheus": [30090],
+        "proyecto4-api-server": [30080],
     }
+    # A default kind or minikube cluster refuses NodePorts outside 30000-32767.
+    assert all(30000 <= p <= 32767 for ports in node_ports.values() for p in ports)
 
 
 def test_dev_node_ports_of_our_services():
@@ -352,7 +354,7 @@ def test_dev_node_ports_of_our_services():
         n: s["ports"][0]["nodePort"]
         for n, s in services.items()
         if not n.endswith(("grafana", "prometheus", "api-server"))
-    } == {"proyecto4-mlflow": 32000, "proyecto4-streamlit": 8501, "proyecto4-inference-api": 8989}
+    } == {"proyecto4-mlflow": 32000, "proyecto4-streamlit": 30501, "proyecto4-inference-api": 30989}
 
 
 @pytest.mark.parametrize(
