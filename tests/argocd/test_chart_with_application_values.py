@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from chart.chart_render import render_chart
+from chart.chart_render import PROD_SITE, RenderError, render_chart
 
 REPO = Path(__file__).resolve().parents[2]
 ARGOCD = REPO / "argocd"
@@ -17,17 +17,36 @@ WAVE = "argocd.argoproj.io/sync-wave"
 ENVIRONMENT_APPS = ["proyecto4-dev", "proyecto4-prod"]
 
 
+def site_files(app: dict) -> tuple[str, ...]:
+    """What an operator's fork adds to prod: its own hosts over values/prod.yaml's placeholders."""
+    return (PROD_SITE,) if app["metadata"]["name"].endswith("-prod") else ()
+
+
 @pytest.fixture(scope="module")
-def rendered(render) -> dict[str, list[dict]]:
+def apps(render) -> list[dict]:
+    return [a for a in render(ARGOCD) if a["spec"]["source"]["path"] == "."]
+
+
+@pytest.fixture(scope="module")
+def rendered(apps) -> dict[str, list[dict]]:
     """Each environment's objects, rendered with its Application's release name and value files."""
-    apps = [a for a in render(ARGOCD) if a["spec"]["source"]["path"] == "."]
     return {
         app["metadata"]["name"]: render_chart(
-            value_files=app["spec"]["source"]["helm"]["valueFiles"],
+            value_files=(*app["spec"]["source"]["helm"]["valueFiles"], *site_files(app)),
             release=app["spec"]["source"]["helm"]["releaseName"],
         )
         for app in apps
     }
+
+
+def test_prod_as_shipped_refuses_to_sync_its_placeholder_hosts(apps):
+    [prod] = [a for a in apps if a["metadata"]["name"] == "proyecto4-prod"]
+    with pytest.raises(RenderError) as refused:
+        render_chart(
+            value_files=prod["spec"]["source"]["helm"]["valueFiles"],
+            release=prod["spec"]["source"]["helm"]["releaseName"],
+        )
+    assert "inference-api.ingress.hosts[0].host is the placeholder" in str(refused.value)
 
 
 def test_each_environment_renders_with_its_value_files(rendered):

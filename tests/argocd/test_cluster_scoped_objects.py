@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from chart.chart_render import helm, prepared_chart, real_deps_dir
+from chart.chart_render import PROD_SITE, helm, prepared_chart, real_deps_dir
 
 REPO = Path(__file__).resolve().parents[2]
 ARGOCD = REPO / "argocd"
@@ -85,6 +85,8 @@ def argocd_render(app: dict, chart: Path, workdir: Path) -> list[dict]:
         args.append("--include-crds")
     for value_file in helm_source.get("valueFiles", []):
         args += ["-f", str(root / value_file)]
+    # An operator's fork sets its own hosts over prod's placeholders (the render fails without).
+    args += ["-f", PROD_SITE] if app["metadata"]["name"].endswith("-prod") else []
     inline = helm_source.get("valuesObject") or yaml.safe_load(helm_source.get("values") or "")
     if inline:
         path = workdir / f"{app['metadata']['name']}-values.json"

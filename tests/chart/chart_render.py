@@ -253,7 +253,9 @@ def pod_specs(objects: list[dict]) -> list[tuple[str, dict]]:
 
 
 # Environment layers applied with -f on top of values.yaml.
-LAYERS = {"base": (), "dev": ("values/dev.yaml",), "prod": ("values/prod.yaml",)}
+# prod as an operator installs it: values/prod.yaml and their own hosts over its placeholders.
+PROD_SITE = str(ROOT / "tests/chart/values-prod-site.yaml")
+LAYERS = {"base": (), "dev": ("values/dev.yaml",), "prod": ("values/prod.yaml", PROD_SITE)}
 # Templates the observability engineer owns; their tests cover them.
 MONITORING_PREFIX = "proyecto4/templates/monitoring-"
 

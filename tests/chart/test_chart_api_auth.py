@@ -9,6 +9,7 @@ import json
 import pytest
 import yaml
 from chart.chart_render import (
+    LAYERS,
     NAMESPACE,
     RELEASE,
     ROOT,
@@ -118,7 +119,7 @@ def test_your_own_secret_is_not_generated():
 
 
 @pytest.mark.parametrize(
-    "layer", [(), ("values/dev.yaml",), ("values/prod.yaml",)], ids=["base", "dev", "prod"]
+    "layer", [LAYERS["base"], LAYERS["dev"], LAYERS["prod"]], ids=["base", "dev", "prod"]
 )
 def test_no_token_in_any_configmap_or_values_file(layer):
     values = {"streamlit": {"loadModel": {"enabled": True}}}

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 from chart.chart_render import (
+    LAYERS,
     NAMESPACE,
     container_env,
     find,
@@ -231,7 +232,7 @@ def test_two_releases_in_one_namespace_share_only_the_documented_literal_secret_
 
 
 def test_nothing_renders_the_unread_airflow_data_connection():
-    for layer in ((), ("values/dev.yaml",), ("values/prod.yaml",)):
+    for layer in LAYERS.values():
         assert "AIRFLOW_CONN_PROYECTO4_DATA" not in yaml.safe_dump_all(
             render_chart(value_files=layer)
         )

@@ -7,7 +7,7 @@ fragment each major version prints.
 from __future__ import annotations
 
 import pytest
-from chart.chart_render import RenderError, render_chart
+from chart.chart_render import LAYERS, RenderError, render_chart
 
 # (bad values, field as Helm 3 names it, Helm 3 fragment, Helm 4 fragment)
 BAD_VALUES = [
@@ -262,6 +262,6 @@ def test_bad_value_is_rejected_with_a_clear_message(
         assert f"at '{location}'" in message and helm4_message in message, message
 
 
-@pytest.mark.parametrize("layer", [(), ("values/dev.yaml",), ("values/prod.yaml",)])
+@pytest.mark.parametrize("layer", list(LAYERS.values()), ids=list(LAYERS))
 def test_shipped_layers_pass_the_schema(layer):
     assert render_chart(value_files=layer)

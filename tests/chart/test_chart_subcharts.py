@@ -152,7 +152,7 @@ def test_ingress_and_pdb_on_request(service):
             "ingress": {
                 "enabled": True,
                 "className": "nginx",
-                "hosts": [{"host": f"{service}.example.com", "path": "/"}],
+                "hosts": [{"host": f"{service}.flights.test", "path": "/"}],
             },
             "podDisruptionBudget": {"enabled": True, "maxUnavailable": 1},
         }
@@ -162,7 +162,7 @@ def test_ingress_and_pdb_on_request(service):
     rule = ingress["spec"]["rules"][0]
 
     assert ingress["spec"]["ingressClassName"] == "nginx"
-    assert rule["host"] == f"{service}.example.com"
+    assert rule["host"] == f"{service}.flights.test"
     assert rule["http"]["paths"][0]["backend"]["service"] == {
         "name": f"proyecto4-{service}",
         "port": {"number": SERVICES[service]},

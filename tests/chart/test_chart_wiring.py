@@ -93,7 +93,7 @@ def test_airflow_keys_have_the_formats_airflow_expects():
         ({"generatedSecrets": {"enabled": False}}, (), set()),
         (
             {},
-            ("values/prod.yaml",),
+            LAYERS["prod"],
             {
                 "proyecto4-airflow-admin",
                 "proyecto4-airflow-api-secret-key",
@@ -296,7 +296,7 @@ def test_airflow_runs_the_kubernetes_executor_on_our_database():
 
 @needs_real_deps
 def test_prod_pulls_dags_with_git_sync():
-    objects = dependency_objects(("values/prod.yaml",))
+    objects = dependency_objects(LAYERS["prod"])
     spec = find(objects, "Deployment", "proyecto4-dag-processor")["spec"]["template"]["spec"]
     git_sync = [c for c in spec["containers"] if c["name"] == "git-sync"]
 
