@@ -13,6 +13,7 @@ import yaml
 from chart.chart_render import (
     LAYERS,
     NAMESPACE,
+    ROOT,
     container_env,
     find,
     pod_specs,
@@ -262,3 +263,23 @@ def test_a_subchart_port_is_one_value(chart, address):
     if address:
         addresses = find(objects, "ConfigMap", "proyecto4-addresses")["data"]
         assert addresses[address].endswith(":18123")
+
+
+def test_the_local_ports_are_the_charts_ports():
+    """names.PORTS (the CLI's and the local defaults) and the charts say the same port for
+    each component, so a URL that works locally works in the cluster with the Service name."""
+    from proyecto4_common.names import PORTS
+
+    def chart_port(chart: str) -> int:
+        return yaml.safe_load((ROOT / "chart" / chart / "values.yaml").read_text())["service"][
+            "port"
+        ]
+
+    values = yaml.safe_load((ROOT / "values.yaml").read_text())
+    assert {
+        "api": chart_port("inference-api"),
+        "ui": chart_port("streamlit"),
+        "mlflow": chart_port("mlflow"),
+        "data-source": chart_port("data-source"),
+        "airflow": (values["airflow"].get("ports") or {}).get("apiServer", 8080),
+    } == {k: PORTS[k] for k in ("api", "ui", "mlflow", "data-source", "airflow")}
