@@ -51,6 +51,15 @@ def test_the_decision_threshold_is_written_once():
     assert [d.split(":")[0] for d in definitions] == ["common/proyecto4_common/names.py"]
 
 
+def test_clients_take_the_bearer_header_and_the_api_paths_from_common():
+    # The plugin installs without the workspace: it mirrors common (tests/plugin checks).
+    ours = [f for f in PRODUCT if f != "plugin"]
+    headers = hits(r"f[\"']Bearer ", *ours)
+    assert [h.split(":")[0] for h in headers] == ["common/proyecto4_common/http_auth.py"]
+    paths = hits(r"[\"']/(predict|load_model)/[\"']", *ours)
+    assert [h.split(":")[0] for h in paths] == ["common/proyecto4_common/names.py"] * 2
+
+
 def test_the_chart_test_helper_is_imported_one_way():
     assert hits(r"^\s*(from chart_render|import chart_render)\b", "tests", "benchmarks") == []
 

@@ -151,16 +151,20 @@ def _servers(settings, admin_token: str) -> Iterator[tuple[str, str]]:
 def _load_production(api: httpx.Client, admin_token: str):
     """Asks the API to swap in `production`; returns the version it serves and its spec."""
     from proyecto4_common.feature_spec import FeatureSpec
+    from proyecto4_common.http_auth import bearer
+    from proyecto4_common.names import LOAD_MODEL_PATH
 
-    response = api.post("/load_model/", headers={"Authorization": f"Bearer {admin_token}"})
+    response = api.post(LOAD_MODEL_PATH, headers=bearer(admin_token))
     response.raise_for_status()
     served = api.get("/model").json()
     return str(served["model_version"]), FeatureSpec.model_validate(served["feature_spec"])
 
 
 def _send(api: httpx.Client, records: list[dict], batch: int = 1000) -> None:
+    from proyecto4_common.names import PREDICT_PATH
+
     for i in range(0, len(records), batch):
-        response = api.post("/predict/", json=records[i : i + batch])
+        response = api.post(PREDICT_PATH, json=records[i : i + batch])
         if response.status_code != 200:
             raise RuntimeError(f"/predict/ answered {response.status_code}: {response.text[:300]}")
 

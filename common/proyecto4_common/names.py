@@ -76,6 +76,10 @@ DECISION_THRESHOLD = 0.5
 # The answer shown to users for each class of the binary target.
 CATEGORIES = {0: "on time", 1: "delayed"}
 
+# The inference API's endpoints its clients call (the UI, Locust, the replayer, the scenario).
+PREDICT_PATH = "/predict/"
+LOAD_MODEL_PATH = "/load_model/"
+
 # Prometheus metrics of the inference API.
 PREDICT_REQUESTS_TOTAL = "predict_requests_total"
 PREDICT_LATENCY_SECONDS = "predict_latency_seconds"

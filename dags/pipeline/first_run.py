@@ -19,6 +19,7 @@ import time
 from dataclasses import dataclass
 
 import httpx
+from proyecto4_common.http_auth import bearer
 from proyecto4_common.names import DAG_ID
 
 from pipeline.settings import FirstRunSettings
@@ -69,7 +70,7 @@ class AirflowApi:
         if response.status_code in (401, 403):
             # On a fresh install the create-user Job may not have run yet.
             raise NotYet(f"the API server refuses user {self.settings.airflow_admin_user!r} (yet)")
-        self.http.headers["Authorization"] = f"Bearer {self._json(response)['access_token']}"
+        self.http.headers.update(bearer(self._json(response)["access_token"]))
 
     def dag(self) -> dict:
         response = self._send("GET", f"/api/v2/dags/{self.dag_id}")

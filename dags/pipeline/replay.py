@@ -13,6 +13,7 @@ from datetime import date, timedelta
 
 import httpx
 import pandas as pd
+from proyecto4_common.names import PREDICT_PATH
 from proyecto4_common.prediction_key import KEY_FIELD, flight_key
 
 from pipeline.features import WEATHER_FEATURES, feature_frame
@@ -98,7 +99,7 @@ def replay(
         for day, records in keyed_days(settings, start, end):
             for i in range(0, len(records), batch):
                 chunk = records[i : i + batch]
-                response = api.post("/predict/", json=chunk)
+                response = api.post(PREDICT_PATH, json=chunk)
                 report.sent += len(chunk)
                 if response.status_code != 200:
                     report.failed += len(chunk)

@@ -12,10 +12,10 @@ import logging
 from urllib.parse import parse_qsl
 
 from fastapi import FastAPI
+from proyecto4_common.names import PREDICT_PATH
 from pydantic import TypeAdapter, ValidationError
 
 from inference_api import predict as hot
-from inference_api.openapi import PREDICT_PATH
 
 log = logging.getLogger(__name__)
 

@@ -8,8 +8,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from proyecto4_common import names
-
-from inference_api.openapi import LOAD_MODEL_PATH, PREDICT_PATH
+from proyecto4_common.names import LOAD_MODEL_PATH, PREDICT_PATH
 
 # Sub-millisecond buckets: the one-row path takes well under a millisecond.
 LATENCY_BUCKETS = (

@@ -10,9 +10,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from proyecto4_common import prediction_key
 from proyecto4_common.feature_spec import CategoricalFeature, FeatureSpec
-
-PREDICT_PATH = "/predict/"
-LOAD_MODEL_PATH = "/load_model/"
+from proyecto4_common.names import PREDICT_PATH
 
 
 def feature_schema(feature) -> dict:

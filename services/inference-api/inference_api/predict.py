@@ -15,11 +15,10 @@ from dataclasses import dataclass
 import numpy as np
 import orjson
 from proyecto4_common.feature_spec import RecordError
-from proyecto4_common.names import DECISION_THRESHOLD
+from proyecto4_common.names import DECISION_THRESHOLD, PREDICT_PATH
 from proyecto4_common.prediction_key import KEY_FIELD, PredictionKey, PredictionKeyError, parse_key
 
 from inference_api.model_store import LoadedModel
-from inference_api.openapi import PREDICT_PATH
 from inference_api.services import Services, no_model_detail
 
 log = logging.getLogger(__name__)

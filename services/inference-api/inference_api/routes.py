@@ -7,11 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Depends, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from proyecto4_common.names import LOAD_MODEL_PATH, PREDICT_PATH
 
 from inference_api import predict as hot
 from inference_api.auth import require_admin
 from inference_api.model_store import LoadedModel, ModelLoadError
-from inference_api.openapi import LOAD_MODEL_PATH, PREDICT_PATH
 from inference_api.schemas import (
     ErrorDetail,
     Health,

@@ -17,7 +17,8 @@ import os
 from locust import HttpUser, between, events, task
 from locust.runners import MasterRunner, WorkerRunner
 from proyecto4_common.feature_spec import FeatureSpec
-from proyecto4_common.names import API_KEY_ENV
+from proyecto4_common.http_auth import bearer
+from proyecto4_common.names import API_KEY_ENV, PREDICT_PATH
 from proyecto4_common.settings import CommonSettings
 
 from loadtest.model_spec import SpecUnavailable, fetch_feature_spec
@@ -26,10 +27,8 @@ from loadtest.thresholds import Limits, Totals
 
 logger = logging.getLogger("loadtest")
 
-PREDICT = "/predict/"
 # An API that requires keys on /predict/ gets one from INFERENCE_API_KEY.
-_KEY = os.environ.get(API_KEY_ENV, "").strip()
-HEADERS = {"Authorization": f"Bearer {_KEY}"} if _KEY else None
+HEADERS = bearer(os.environ.get(API_KEY_ENV, "").strip()) or None
 
 
 @events.init_command_line_parser.add_listener
@@ -183,7 +182,7 @@ class PredictUser(HttpUser):
     def _post(self, name, body, problem):
         """One request, failed with the sentence `problem(response)` returns, if any."""
         with self.client.post(
-            PREDICT, json=body, name=name, headers=HEADERS, catch_response=True
+            PREDICT_PATH, json=body, name=name, headers=HEADERS, catch_response=True
         ) as response:
             reason = problem(response)
             if reason:

@@ -11,6 +11,8 @@ from typing import Any
 
 import httpx
 from proyecto4_common.feature_spec import FeatureSpec
+from proyecto4_common.http_auth import bearer
+from proyecto4_common.names import LOAD_MODEL_PATH, PREDICT_PATH
 
 
 class ApiUnavailable(Exception):
@@ -48,8 +50,8 @@ class InferenceApi:
     def __init__(self, base_url: str, timeout_s: float, admin_token: str = "", api_key: str = ""):
         self.base_url = base_url.rstrip("/")
         self.timeout_s = timeout_s
-        self._admin = _bearer(admin_token)
-        self._key = _bearer(api_key)
+        self._admin = bearer(admin_token)
+        self._key = bearer(api_key)
 
     def served_model(self) -> ServedModel:
         body = self._call("GET", "/model")
@@ -62,7 +64,7 @@ class InferenceApi:
 
     def predict(self, record: dict[str, Any], contributions: bool = True) -> Prediction:
         params = {"contributions": "true"} if contributions else None
-        body = self._call("POST", "/predict/", json=record, params=params, headers=self._key)
+        body = self._call("POST", PREDICT_PATH, json=record, params=params, headers=self._key)
         return Prediction(
             probability=float(body["probability"]),
             prediction=int(body["prediction"]),
@@ -75,7 +77,7 @@ class InferenceApi:
     def load_model(self, version: str | None = None) -> dict[str, Any]:
         return self._call(
             "POST",
-            "/load_model/",
+            LOAD_MODEL_PATH,
             json={"version": version} if version else None,
             headers=self._admin,
         )
@@ -93,10 +95,6 @@ class InferenceApi:
         if response.status_code >= 400:
             raise ApiRejected(detail)
         return response.json()
-
-
-def _bearer(secret: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {secret}"} if secret else {}
 
 
 def _detail(response: httpx.Response) -> str:
