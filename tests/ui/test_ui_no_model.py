@@ -58,12 +58,12 @@ TOKEN = "ui-test-admin-token-0123456789"
 def test_a_ui_with_the_admin_token_offers_to_load_and_reports_why_it_cannot(
     ui_env, run_page, trained_model, postgres_db, tmp_path, monkeypatch, ui_token, words
 ):
-    # The API follows an alias nobody set, so it serves nothing while `production` exists.
+    # The API follows a model nobody registered, so it serves nothing while `production` exists.
     env = api_env(
         trained_model.tracking_uri,
         postgres_db,
         tmp_path,
-        INFERENCE_API_MODEL_ALIAS="ui-test-unset",
+        INFERENCE_API_MODEL_NAME="ui-test-unset",
         INFERENCE_API_ADMIN_TOKEN=TOKEN,
     )
     with uvicorn_app("inference_api.app:create_app", env) as api:
@@ -89,7 +89,7 @@ def test_a_ui_without_the_admin_token_has_no_load_button_and_says_who_loads(
         trained_model.tracking_uri,
         postgres_db,
         tmp_path,
-        INFERENCE_API_MODEL_ALIAS="ui-test-unset",
+        INFERENCE_API_MODEL_NAME="ui-test-unset",
         INFERENCE_API_ADMIN_TOKEN=TOKEN,
     )
     with uvicorn_app("inference_api.app:create_app", env) as api:

@@ -21,7 +21,7 @@ from mlflow.artifacts import download_artifacts
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 from proyecto4_common.feature_spec import FeatureSpec, RecordEncoder
-from proyecto4_common.names import FEATURE_SPEC_FILE
+from proyecto4_common.names import FEATURE_SPEC_FILE, PRODUCTION_ALIAS
 from proyecto4_common.registered_model import (
     BOOSTER_ARTIFACT,
     SPEC_ARTIFACT,
@@ -119,7 +119,7 @@ class ModelStore:
 
     def resolve(self, version: str | None) -> tuple[str, str]:
         """The version number and run id of `version`, or of the alias when None."""
-        name, alias = self.settings.model_name, self.settings.model_alias
+        name, alias = self.settings.model_name, PRODUCTION_ALIAS
         what = f"model {name!r} " + (
             f"alias {alias!r}" if version is None else f"version {version}"
         )
@@ -139,7 +139,7 @@ class ModelStore:
         return str(mv.version), mv.run_id
 
     def source(self, version: str | None) -> str:
-        return f"alias {self.settings.model_alias}" if version is None else f"version {version}"
+        return f"alias {PRODUCTION_ALIAS}" if version is None else f"version {version}"
 
     def load(self, number: str, run_id: str, source: str) -> LoadedModel:
         """Downloads and checks version `number` (resolved by `resolve`)."""

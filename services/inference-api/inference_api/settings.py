@@ -3,7 +3,7 @@ shared ones (DATA_DB_URL, MLFLOW_TRACKING_URI, ...)."""
 
 from __future__ import annotations
 
-from proyecto4_common.names import MODEL_NAME, PRODUCTION_ALIAS
+from proyecto4_common.names import MODEL_NAME
 from proyecto4_common.settings import CommonSettings
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
@@ -26,8 +26,8 @@ class ApiSettings(CommonSettings):
     )
 
     model_name: str = _env("MODEL_NAME", MODEL_NAME)
-    model_alias: str = _env("MODEL_ALIAS", PRODUCTION_ALIAS)
-    # Seconds between checks of the alias; 0 turns the watcher off.
+    # Seconds between checks of the `production` alias (the one the pipeline and the plugin
+    # move); 0 turns the watcher off.
     watch_interval_s: float = _env("WATCH_INTERVAL_S", 30.0, ge=0)
     # Largest list accepted by POST /predict/.
     max_records: int = _env("MAX_RECORDS", 10_000, ge=1)
