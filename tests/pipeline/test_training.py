@@ -53,7 +53,8 @@ def test_each_run_logs_metrics_params_model_spec_and_shap_plots(trained_model, t
         # Forward evaluation: the backtest, the random split's optimism made visible, the
         # calibration fitted on validation and the drift reference.
         metrics, params = run.data.metrics, run.data.params
-        assert (params["split"], params["fit_rows"]) == ("forward", "train+validation")
+        assert (params["split"], params["fit_rows"]) == ("forward", "train+validation+test")
+        assert params["test_model_fit_rows"] == "train+validation"
         assert 0 < metrics[BACKTEST_AUROC_SD] < 0.2 and 0.5 < metrics[BACKTEST_AUROC_MEAN] < 1
         assert metrics[RANDOM_SPLIT_TEST_AUROC] > metrics["test_auroc"]
         assert 0 <= metrics[TEST_CALIBRATION_ERROR] < 0.2
