@@ -40,6 +40,9 @@ COUNTED = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.RUNNING)
 # A trial whose worker died is retried this many times; a trial that kills every worker
 # it lands on (out of memory) must not take the whole budget.
 MAX_RETRIES = 2
+# Seconds between looks of a worker with nothing left to run at the others' running trials:
+# short, since the task (and so the refit after it) ends only when it leaves.
+IDLE_POLL_S = 1.0
 # Study user attributes the prepare step records for every worker and the refit.
 BUDGET_ATTR, DEADLINE_ATTR, PLAN_ATTR = "trial_budget", "deadline", "plan"
 
@@ -160,7 +163,7 @@ def work(study: optuna.Study, objective: Callable[[optuna.Trial], float], poll_s
             )
         elif study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
             # Another worker's trial: it ends, or its heartbeat goes stale and it is retried.
-            time.sleep(poll_s)
+            time.sleep(min(poll_s, IDLE_POLL_S))
         else:
             return
 
