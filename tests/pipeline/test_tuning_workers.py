@@ -7,10 +7,8 @@ import functools
 import multiprocessing
 import os
 import signal
-import sys
 import time
 from datetime import date, timedelta
-from pathlib import Path
 
 import numpy as np
 import optuna
@@ -18,8 +16,6 @@ import pytest
 from optuna.trial import TrialState
 from servers import mlflow_server
 from trained import small_budget
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 
 OBJECTIVE = "auroc"
 BUDGET = 6
@@ -30,11 +26,16 @@ DAYS = 14
 
 @functools.cache
 def _january():
-    from forward_auroc import year_features
+    """The flights of the data source up to the cut-off's test days, split as forward."""
+    import pandas as pd
+    from data_source.flights import load_flights
+    from pipeline.preprocess import labelled_features
 
-    features = year_features()
-    day = features["flight_date"]
-    window = features[(day < CUT_OFF + timedelta(days=DAYS))]
+    raw = load_flights()
+    raw = raw[raw["month"] <= 2].reset_index(drop=True)
+    raw["source_date"] = pd.to_datetime(raw[["year", "month", "day"]]).dt.date
+    features = labelled_features(raw)
+    window = features[features["flight_date"] < CUT_OFF + timedelta(days=DAYS)]
     day = window["flight_date"]
     dataset = np.where(
         day >= CUT_OFF,
