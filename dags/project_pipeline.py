@@ -25,6 +25,13 @@ soon as it is parsed, so a fresh install trains its first model without a manual
 Scheduled runs start tuning from the production model's parameters, with a smaller budget
 when little data was added since it was trained.
 
+Tuning of each objective is fanned out: `prepare_tuning_<objective>` creates one Optuna
+study in the data database (schema `optuna`) with the plan's budget, production's and the
+baseline parameters first; `tune_<objective>` is mapped over `PIPELINE_TUNING_WORKERS`
+workers (a pod each under the KubernetesExecutor) that share that study and its budget;
+`train_model_<objective>` refits the study's best parameters on train and validation and
+logs and registers the run.
+
 The tasks are thin: the logic is in the Airflow-free package `pipeline`.
 """
 
@@ -112,19 +119,37 @@ def project_pipeline():
 
         return run(_settings())
 
-    def _train(objective: str) -> dict:
-        from pipeline.training import train_and_log
+    def _study_name(objective: str) -> str:
+        # One study per run and objective, shared by its prepare, worker and train tasks.
+        return f"{DAG_ID}-{get_current_context()['run_id']}-{objective}"
 
-        run_id = get_current_context()["run_id"]
-        return train_and_log(_settings(), objective, study_name=f"{DAG_ID}-{run_id}-{objective}")
+    def tuning(objective: str):
+        """prepare_tuning_<objective> -> tune_<objective> (mapped: one pod per worker) ->
+        train_model_<objective>."""
 
-    @task(retries=1)
-    def train_model_accuracy() -> dict:
-        return _train("accuracy")
+        @task(task_id=f"prepare_tuning_{objective}")
+        def prepare() -> list[list[int]]:
+            from pipeline.training import prepare_tuning
 
-    @task(retries=1)
-    def train_model_auroc() -> dict:
-        return _train("auroc")
+            return prepare_tuning(_settings(), objective, _study_name(objective))
+
+        # A retried worker rejoins the study; the budget is the study's, so it adds nothing.
+        @task(task_id=f"tune_{objective}", retries=1)
+        def work(workers: list[int]) -> list[dict]:
+            from pipeline.training import run_workers
+
+            return run_workers(_settings(), objective, _study_name(objective), workers)
+
+        @task(task_id=f"train_model_{objective}", retries=1)
+        def train() -> dict:
+            from pipeline.training import train_and_log
+
+            return train_and_log(_settings(), objective, _study_name(objective), tuned=True)
+
+        slots = prepare()
+        trained = train()
+        work.expand(workers=slots) >> trained
+        return slots, trained
 
     @task
     def register_champion_model(accuracy: dict, auroc: dict, trigger: dict) -> dict:
@@ -136,8 +161,8 @@ def project_pipeline():
     create_raw_tables() >> extract_data() >> measure_live_quality() >> trigger
     split = preprocess_and_split()
     trigger >> split
-    accuracy, auroc = train_model_accuracy(), train_model_auroc()
-    split >> [accuracy, auroc]
+    (prepare_accuracy, accuracy), (prepare_auroc, auroc) = tuning("accuracy"), tuning("auroc")
+    split >> [prepare_accuracy, prepare_auroc]
     register_champion_model(accuracy, auroc, trigger)
 
 

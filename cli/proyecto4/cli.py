@@ -94,13 +94,32 @@ def pipeline_run(
     start: Annotated[
         str | None, typer.Option(help="Re-ingest from this day instead of the watermark")
     ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Tuning processes sharing each objective's Optuna study in the data database "
+            "(PostgreSQL only; default PIPELINE_TUNING_WORKERS)",
+        ),
+    ] = None,
 ) -> None:
     """Runs project_pipeline once with dag.test() and reports what it did."""
+    from pipeline.study import SqliteWorkers, check_workers, storage_url
+
     from proyecto4 import local_airflow
     from proyecto4.report import pipeline_summary
 
     until_day, start_day = _parse_date(until, "--until"), _parse_date(start, "--start")
     settings = _settings()
+    # dag.test() runs mapped tasks one after another: the workers are processes of one task.
+    tuning = {"PIPELINE_TUNING_FANOUT": "processes"}
+    if workers is not None:
+        tuning["PIPELINE_TUNING_WORKERS"] = str(workers)
+        settings = settings.model_copy(update={"tuning_workers": workers})
+    try:
+        check_workers(storage_url(settings), settings.tuning_workers)
+    except SqliteWorkers as exc:
+        raise typer.BadParameter(str(exc), param_hint="--workers") from None
     settings.ensure_home()
     console.print(f"[bold]proyecto4[/bold] home {settings.proyecto4_home}")
     console.print(
@@ -109,7 +128,7 @@ def pipeline_run(
     began = datetime.now()
     with _data_source_for(settings):
         state = local_airflow.run_in_child(
-            settings.proyecto4_home / "airflow", until_day, start_day
+            settings.proyecto4_home / "airflow", until_day, start_day, env=tuning
         )
     summary = pipeline_summary(settings)
     console.print(summary.render(state, datetime.now() - began))

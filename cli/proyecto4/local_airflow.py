@@ -65,10 +65,16 @@ def run_dag(until: date | None = None, start: date | None = None):
     return dag.test(run_conf=conf)
 
 
-def run_in_child(airflow_home: Path, until: date | None = None, start: date | None = None) -> str:
-    """Runs the DAG with run_dag in a child process prepared for `airflow_home`; returns the
-    run's state ("success" or "failed"). The child's output is this process's."""
-    env = prepare(airflow_home)
+def run_in_child(
+    airflow_home: Path,
+    until: date | None = None,
+    start: date | None = None,
+    env: dict[str, str] | None = None,
+) -> str:
+    """Runs the DAG with run_dag in a child process prepared for `airflow_home`, with `env`
+    added to its environment; returns the run's state ("success" or "failed"). The child's
+    output is this process's."""
+    env = {**prepare(airflow_home), **(env or {})}
     args = [sys.executable, "-m", "proyecto4.local_airflow"]
     args += [f"--until={until.isoformat()}"] if until else []
     args += [f"--start={start.isoformat()}"] if start else []

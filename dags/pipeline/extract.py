@@ -57,7 +57,11 @@ class IngestReport:
 
 
 def create_raw_tables(settings: PipelineSettings) -> None:
+    # Lazy: pipeline.study imports Optuna, which the extraction itself never needs.
+    from pipeline.study import create_storage_schema
+
     run_sql_file(make_engine(settings.data_db_url), "raw_tables.sql")
+    create_storage_schema(settings)
 
 
 def watermark(engine: Engine, group: int) -> date | None:

@@ -59,9 +59,24 @@ class PipelineSettings(CommonSettings):
     # parameters are then trained once on every row (early stopping on validation): on a
     # year of flights (230k training rows) a trial costs about a fifth. 0: every row.
     optuna_tuning_rows: int = _env("OPTUNA_TUNING_ROWS", 50_000, ge=0)
-    # Empty: an in-memory study per task. A database URL (e.g. the data PostgreSQL) lets
-    # several training pods share one study.
+    # Where the DAG's tuning studies live. Empty: the data database (schema `optuna` on
+    # PostgreSQL, created by create_raw_tables; `optuna.db` beside a SQLite file). The DAG's
+    # tuning workers, prepare and train tasks are pods of their own and share the study
+    # there; pipeline.steps with one worker keeps it in memory unless this is set.
     optuna_storage_url: str = _env("OPTUNA_STORAGE_URL", "")
+    # Workers tuning each objective on one study (the budget above is the study's, not each
+    # worker's). Above 1 needs PostgreSQL: Optuna's SQLite storage locks the whole file.
+    tuning_workers: int = _env("TUNING_WORKERS", 1, ge=1)
+    # How the DAG runs them: "tasks", a mapped task (a pod under the KubernetesExecutor) per
+    # worker; "processes", one task starting them as local processes (`proyecto4 pipeline
+    # run --workers N`: dag.test() runs mapped tasks one after another).
+    tuning_fanout: Literal["tasks", "processes"] = _env("TUNING_FANOUT", "tasks")
+    # Seconds between a running trial's heartbeats, and without one after which another
+    # worker marks it failed and enqueues it again: a worker pod killed mid-trial (OOM,
+    # eviction) loses neither its trial nor the budget. The grace covers a slow database,
+    # not the trial's length: heartbeats come from a thread while LightGBM trains.
+    optuna_heartbeat_s: int = _env("OPTUNA_HEARTBEAT_S", 10, ge=1)
+    optuna_grace_s: int = _env("OPTUNA_GRACE_S", 60, ge=1)
     # Warm start: a run whose training split grew by less than this fraction since the
     # production model was trained (its logged train_rows) tunes with the smaller budget
     # below, starting from production's parameters. 0 turns the smaller budget off.

@@ -5,8 +5,11 @@ change both together."""
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from datetime import date
+
+from proyecto4_common.names import DAG_ID
 
 from pipeline.retrain import Trigger
 from pipeline.settings import PipelineSettings
@@ -29,7 +32,7 @@ def run_pipeline_once(
     from pipeline.preprocess import preprocess_and_split
     from pipeline.quality import measure_live_quality
     from pipeline.retrain import decide_retraining
-    from pipeline.training import OBJECTIVES, train_and_log
+    from pipeline.training import OBJECTIVES, train_and_log, tune_in_workers
 
     create_raw_tables(settings)
     ingested = ingest(settings, start=start, until=until).as_dict()
@@ -39,6 +42,16 @@ def run_pipeline_once(
     if not trigger.retrain:
         return run
     preprocess_and_split(settings)
-    run.runs = [train_and_log(settings, objective) for objective in OBJECTIVES]
+    if settings.tuning_workers > 1:
+        # A study of its own per call: runs in a row must not share one.
+        tag = uuid.uuid4().hex[:12]
+        run.runs = [
+            tune_in_workers(settings, objective, f"{DAG_ID}-steps-{tag}-{objective}")
+            for objective in OBJECTIVES
+        ]
+    else:
+        # One worker tunes in this process on an in-memory study, as the DAG's tasks do
+        # on a stored one.
+        run.runs = [train_and_log(settings, objective) for objective in OBJECTIVES]
     run.decision = register_champion(settings, run.runs, trigger.as_dict())
     return run

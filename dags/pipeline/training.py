@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import tempfile
 import time
@@ -12,7 +13,6 @@ import lightgbm as lgb
 import numpy as np
 import optuna
 import pandas as pd
-from proyecto4_common.database import database_url_string
 from proyecto4_common.feature_spec import FeatureSpec
 from proyecto4_common.names import (
     BACKTEST_AUROC_MEAN,
@@ -35,7 +35,9 @@ from proyecto4_common.names import (
     VAL_ACCURACY,
     VAL_AUROC,
 )
+from sqlalchemy import text as sql_text
 
+from pipeline import study as study_lib
 from pipeline.db import make_engine
 from pipeline.evaluation import (
     backtest,
@@ -56,6 +58,10 @@ from pipeline.tracking import production_version, use_tracking
 log = logging.getLogger(__name__)
 
 OBJECTIVES = ("accuracy", "auroc")
+# Rounds between two reports of a trial's score to a study kept in a database: each report
+# is a round trip (and each pruning check reads the other trials), which made a 150-round
+# trial 20 times slower when every round was reported to PostgreSQL. In memory: every round.
+STORED_REPORT_EVERY = 10
 # LightGBM's own validation metric that early stopping and pruning watch, per objective.
 _LGB_METRIC = {"accuracy": "binary_error", "auroc": "auc"}
 EARLY_STOPPING_ROUNDS = 50
@@ -230,20 +236,173 @@ class _ReportToTrial:
     It also ends a trial that is still running when the time budget is spent (Optuna's own
     timeout only stops new trials from starting), except the first, so a model exists."""
 
-    def __init__(self, trial: optuna.Trial, objective: str, deadline: float):
+    def __init__(self, trial: optuna.Trial, objective: str, deadline: float, every: int = 1):
+        # deadline: wall-clock time (time.time()), shared by every worker of the study.
         self.trial = trial
         self.metric = _LGB_METRIC[objective]
         self.deadline = deadline
+        self.every = every
 
     def __call__(self, env: lgb.callback.CallbackEnv) -> None:
-        if self.trial.number > 0 and time.monotonic() > self.deadline:
+        if self.trial.number > 0 and time.time() > self.deadline:
             raise optuna.TrialPruned(f"time budget spent at round {env.iteration}")
+        if env.iteration % self.every:
+            return
         for _, metric, value, _ in env.evaluation_result_list:
             if metric == self.metric:
                 score = 1 - value if metric == "binary_error" else value
                 self.trial.report(score, step=env.iteration)
                 if self.trial.should_prune():
                     raise optuna.TrialPruned(f"pruned at round {env.iteration}")
+
+
+class _Trials:
+    """The objective of one worker: the LightGBM datasets built once, a trial per call. It
+    keeps the best booster it trained, so a single worker needs no refit of its best trial."""
+
+    def __init__(
+        self,
+        settings: PipelineSettings,
+        objective: str,
+        splits: Splits,
+        worker: int,
+        report_every: int = STORED_REPORT_EVERY,
+    ):
+        if objective not in OBJECTIVES:
+            raise ValueError(f"objective must be one of {OBJECTIVES}, not {objective!r}")
+        self.settings, self.objective, self.splits, self.worker = (
+            settings,
+            objective,
+            splits,
+            worker,
+        )
+        X, y = splits.X, splits.y
+        self.full_set = lgb.Dataset(
+            X["train"].to_numpy(),
+            y["train"],
+            feature_name=list(FEATURES),
+            categorical_feature=[f.name for f in splits.spec.features if f.kind == "categorical"],
+            free_raw_data=False,
+            # One Dataset serves every trial; trials change min_data_in_leaf.
+            params={"feature_pre_filter": False},
+        )
+        self.valid_set = lgb.Dataset(
+            X["validation"].to_numpy(), y["validation"], reference=self.full_set
+        )
+        self.sample = tuning_sample(
+            len(y["train"]), settings.optuna_tuning_rows, settings.pipeline_seed
+        )
+        # Trials on a sample share the full set's bins; the best parameters are refit on it all.
+        self.train_set = self.full_set if self.sample is None else self.full_set.subset(self.sample)
+        self.best: dict = {}
+        self.report_every = report_every
+
+    def __call__(self, trial: optuna.Trial) -> float:
+        # Which worker ran which trial: read in the study when a pod's log is wanted.
+        trial.set_user_attr("worker", self.worker)
+        params = {**_base_params(self.settings, self.objective), **_search_space(trial)}
+        deadline = trial.study.user_attrs[study_lib.DEADLINE_ATTR]
+        booster = lgb.train(
+            params,
+            self.train_set,
+            num_boost_round=self.settings.lightgbm_max_rounds,
+            valid_sets=[self.valid_set],
+            callbacks=[
+                lgb.early_stopping(EARLY_STOPPING_ROUNDS, verbose=False),
+                _ReportToTrial(trial, self.objective, deadline, self.report_every),
+            ],
+        )
+        X, y = self.splits.X, self.splits.y
+        value = scores(booster, X["validation"], y["validation"])[self.objective]
+        trial.set_user_attr("best_iteration", booster.best_iteration)
+        trial.set_user_attr("train_rows", self.train_set.num_data())
+        if not self.best or value > self.best["value"]:
+            self.best.update(value=value, booster=booster, number=trial.number)
+        return value
+
+    def best_booster(self, study: optuna.Study) -> lgb.Booster:
+        """The study's best parameters as a model on the training rows: this worker's own
+        booster when it ran the best trial on every row, else trained again here."""
+        settings, best = self.settings, study.best_trial
+        params = {**_base_params(settings, self.objective), **best.params}
+        if self.sample is not None:
+            # More rows want more rounds than the sample's best: early stopping finds them.
+            return lgb.train(
+                params,
+                self.full_set,
+                num_boost_round=settings.lightgbm_max_rounds,
+                valid_sets=[self.valid_set],
+                callbacks=[lgb.early_stopping(EARLY_STOPPING_ROUNDS, verbose=False)],
+            )
+        if self.best.get("number") == best.number:
+            return self.best["booster"]
+        # The best trial ran in another worker: its rounds, on the same rows.
+        rounds = best.user_attrs.get("best_iteration") or settings.lightgbm_max_rounds
+        return lgb.train(params, self.full_set, num_boost_round=rounds)
+
+
+def _sampler(settings: PipelineSettings, worker: int) -> optuna.samplers.BaseSampler:
+    # A seed per worker: with one seed every worker would draw the same random startup
+    # trials. constant_liar: a running trial counts as a bad one, so workers that sample at
+    # the same time go to different places (Optuna's default since 5.0; said here because
+    # the fan-out relies on it).
+    return optuna.samplers.TPESampler(seed=settings.pipeline_seed + worker, constant_liar=True)
+
+
+def _pruner() -> optuna.pruners.BasePruner:
+    return optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=30)
+
+
+def _plan_of(plan: TuningPlan) -> dict:
+    return {"trials": plan.trials, "warm_start": plan.warm_start, "reason": plan.reason}
+
+
+def prepare_study(
+    settings: PipelineSettings,
+    objective: str,
+    plan: TuningPlan,
+    study_name: str | None = None,
+    storage: optuna.storages.BaseStorage | None = None,
+) -> optuna.Study:
+    """Creates the study (or finds it) with the plan's budget and deadline, production's
+    parameters then the baseline enqueued first: tuning can only improve on them."""
+    if objective not in OBJECTIVES:
+        raise ValueError(f"objective must be one of {OBJECTIVES}, not {objective!r}")
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.create_study(
+        direction="maximize",
+        storage=storage,
+        study_name=study_name,
+        load_if_exists=bool(study_name),
+    )
+    first = [plan.warm_start] if plan.warm_start else []
+    return study_lib.prepare(
+        study, plan.trials, plan.timeout_s, [*first, BASELINE_PARAMS], _plan_of(plan)
+    )
+
+
+def load_study(settings: PipelineSettings, study_name: str, worker: int = 0) -> optuna.Study:
+    """The shared study as worker `worker` works on it."""
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    return optuna.load_study(
+        study_name=study_name,
+        storage=study_lib.storage(settings, study_lib.storage_url(settings)),
+        sampler=_sampler(settings, worker),
+        pruner=_pruner(),
+    )
+
+
+def tune_worker(
+    settings: PipelineSettings, objective: str, study_name: str, worker: int, splits=None
+) -> dict:
+    """One worker on the shared study (a mapped task's pod, or a local process)."""
+    splits = splits or load_splits(settings)
+    study = load_study(settings, study_name, worker)
+    trials = _Trials(settings, objective, splits, worker)
+    study_lib.work(study, trials, settings.optuna_heartbeat_s)
+    mine = [t for t in study.get_trials(deepcopy=False) if t.user_attrs.get("worker") == worker]
+    log.info("objective %s, worker %s: %s trials of %s", objective, worker, len(mine), study_name)
+    return {"worker": worker, "trials": len(mine), "study_trials": len(study.trials)}
 
 
 def tune(
@@ -253,80 +412,23 @@ def tune(
     study_name: str | None = None,
     plan: TuningPlan | None = None,
 ):
-    """Runs the study (the settings' full budget unless a plan says otherwise); returns
-    (best booster, best params, study)."""
+    """Runs the study in this process as one worker (the settings' full budget unless a plan
+    says otherwise); returns (best booster, best params, study)."""
     plan = plan or TuningPlan(
         settings.optuna_trials, settings.optuna_timeout_s, None, "full budget"
     )
-    if objective not in OBJECTIVES:
-        raise ValueError(f"objective must be one of {OBJECTIVES}, not {objective!r}")
-    X, y = splits.X, splits.y
-    full_set = lgb.Dataset(
-        X["train"].to_numpy(),
-        y["train"],
-        feature_name=list(FEATURES),
-        categorical_feature=[f.name for f in splits.spec.features if f.kind == "categorical"],
-        free_raw_data=False,
-        # One Dataset serves every trial; trials change min_data_in_leaf.
-        params={"feature_pre_filter": False},
+    # Kept in memory unless PIPELINE_OPTUNA_STORAGE_URL asks for a shared one.
+    url = study_lib.storage_url(settings) if settings.optuna_storage_url else None
+    created = prepare_study(settings, objective, plan, study_name, study_lib.storage(settings, url))
+    study = optuna.load_study(
+        study_name=created.study_name,
+        storage=created._storage,
+        sampler=_sampler(settings, 0),
+        pruner=_pruner(),
     )
-    valid_set = lgb.Dataset(X["validation"].to_numpy(), y["validation"], reference=full_set)
-    sample = tuning_sample(len(y["train"]), settings.optuna_tuning_rows, settings.pipeline_seed)
-    # Trials on a sample share the full set's bins; the best parameters are refit on it all.
-    train_set = full_set if sample is None else full_set.subset(sample)
-    best: dict = {}
-    deadline = time.monotonic() + plan.timeout_s
-
-    def run_trial(trial: optuna.Trial) -> float:
-        params = {**_base_params(settings, objective), **_search_space(trial)}
-        booster = lgb.train(
-            params,
-            train_set,
-            num_boost_round=settings.lightgbm_max_rounds,
-            valid_sets=[valid_set],
-            callbacks=[
-                lgb.early_stopping(EARLY_STOPPING_ROUNDS, verbose=False),
-                _ReportToTrial(trial, objective, deadline),
-            ],
-        )
-        value = scores(booster, X["validation"], y["validation"])[objective]
-        trial.set_user_attr("best_iteration", booster.best_iteration)
-        trial.set_user_attr("train_rows", train_set.num_data())
-        if not best or value > best["value"]:
-            best.update(value=value, booster=booster, number=trial.number)
-        return value
-
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    study = optuna.create_study(
-        direction="maximize",
-        sampler=optuna.samplers.TPESampler(seed=settings.pipeline_seed),
-        pruner=optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=30),
-        storage=database_url_string(settings.optuna_storage_url)
-        if settings.optuna_storage_url
-        else None,
-        study_name=study_name,
-        load_if_exists=bool(study_name),
-    )
-    # What production already knows first, then the baseline: tuning can only improve on them.
-    if plan.warm_start:
-        study.enqueue_trial(plan.warm_start, skip_if_exists=True)
-    study.enqueue_trial(BASELINE_PARAMS, skip_if_exists=True)
-    study.optimize(run_trial, n_trials=plan.trials, timeout=plan.timeout_s)
-    params = {**_base_params(settings, objective), **study.best_trial.params}
-    if sample is not None:
-        # More rows want more rounds than the sample's best: early stopping finds them.
-        best["booster"] = lgb.train(
-            params,
-            full_set,
-            num_boost_round=settings.lightgbm_max_rounds,
-            valid_sets=[valid_set],
-            callbacks=[lgb.early_stopping(EARLY_STOPPING_ROUNDS, verbose=False)],
-        )
-    elif best.get("number") != study.best_trial.number:
-        # The best trial ran in another worker sharing the study: train its model here.
-        rounds = study.best_trial.user_attrs.get("best_iteration") or settings.lightgbm_max_rounds
-        best["booster"] = lgb.train(params, full_set, num_boost_round=rounds)
-    return best["booster"], study.best_trial.params, study
+    trials = _Trials(settings, objective, splits, 0, STORED_REPORT_EVERY if url else 1)
+    study_lib.work(study, trials, settings.optuna_heartbeat_s)
+    return trials.best_booster(study), study.best_trial.params, study
 
 
 def tuning_sample(train_rows: int, tuning_rows: int, seed: int) -> np.ndarray | None:
@@ -468,10 +570,70 @@ def evaluate_forward(
     return ForwardEvaluation(metrics, logged, result)
 
 
+def worker_slots(settings: PipelineSettings) -> list[list[int]]:
+    """The workers of each tuning task: one per mapped task (a pod each under the
+    KubernetesExecutor), or all in one task as local processes ("processes": dag.test()
+    runs mapped tasks one after another, so only processes run at the same time)."""
+    workers = list(range(settings.tuning_workers))
+    return [workers] if settings.tuning_fanout == "processes" else [[w] for w in workers]
+
+
+def _train_rows(settings: PipelineSettings) -> int:
+    with make_engine(settings.data_db_url).connect() as conn:
+        return conn.execute(
+            sql_text(f"SELECT COUNT(*) FROM {CLEAN_TABLE} WHERE dataset = 'train'")
+        ).scalar_one()
+
+
+def prepare_tuning(settings: PipelineSettings, objective: str, study_name: str) -> list[list[int]]:
+    """The shared study of `objective`, planned and enqueued once before any worker starts;
+    returns worker_slots()."""
+    url = study_lib.storage_url(settings)
+    if url is None:
+        raise study_lib.SqliteWorkers(
+            "the tuning tasks share a study: an in-memory SQLite data database has none"
+        )
+    study_lib.check_workers(url, settings.tuning_workers)
+    plan = plan_tuning(settings, _train_rows(settings), production_run(use_tracking(settings)))
+    log.info("objective %s: %s, %s worker(s)", objective, plan.reason, settings.tuning_workers)
+    prepare_study(settings, objective, plan, study_name, study_lib.storage(settings, url))
+    return worker_slots(settings)
+
+
+def run_workers(
+    settings: PipelineSettings, objective: str, study_name: str, workers: list[int]
+) -> list[dict]:
+    """The workers of one tuning task: in this process when there is one, else a process
+    each."""
+    if len(workers) == 1:
+        return [tune_worker(settings, objective, study_name, workers[0])]
+    study_lib.run_processes(
+        functools.partial(tune_worker, settings, objective, study_name), workers
+    )
+    return [{"worker": w} for w in workers]
+
+
+def tune_in_workers(settings: PipelineSettings, objective: str, study_name: str) -> dict:
+    """The DAG's three steps of one objective in a row (prepare, the workers, the refit and
+    its run), for callers without Airflow (pipeline.steps)."""
+    for workers in prepare_tuning(settings, objective, study_name):
+        run_workers(settings, objective, study_name, workers)
+    return train_and_log(settings, objective, study_name, tuned=True)
+
+
+def _plan_from(study: optuna.Study) -> TuningPlan:
+    plan = study.user_attrs[study_lib.PLAN_ATTR]
+    return TuningPlan(plan["trials"], 0.0, plan["warm_start"], plan["reason"])
+
+
 def train_and_log(
-    settings: PipelineSettings, objective: str, study_name: str | None = None
+    settings: PipelineSettings,
+    objective: str,
+    study_name: str | None = None,
+    tuned: bool = False,
 ) -> dict:
-    """Tunes for `objective`, logs one MLflow run and registers a version of the model."""
+    """Tunes for `objective` (or, `tuned`, takes the best of the shared study its workers
+    filled), logs one MLflow run and registers a version of the model."""
     import mlflow
     import proyecto4_common
     from proyecto4_common.registered_model import (
@@ -486,9 +648,17 @@ def train_and_log(
 
     splits = load_splits(settings)
     client = use_tracking(settings)
-    plan = plan_tuning(settings, len(splits.X["train"]), production_run(client))
-    log.info("objective %s: %s", objective, plan.reason)
-    fitted, params, study = tune(settings, objective, splits, study_name, plan)
+    if tuned:
+        study = load_study(settings, study_name)
+        plan = _plan_from(study)
+        fitted, params = (
+            _Trials(settings, objective, splits, 0).best_booster(study),
+            study.best_params,
+        )
+    else:
+        plan = plan_tuning(settings, len(splits.X["train"]), production_run(client))
+        log.info("objective %s: %s", objective, plan.reason)
+        fitted, params, study = tune(settings, objective, splits, study_name, plan)
     X, y = splits.X, splits.y
     # Validation chose the trees of `fitted` (train only) and measures it. The same
     # parameters and trees are refit on train and validation: test, days it never saw,
@@ -531,6 +701,7 @@ def train_and_log(
                 "best_iteration": rounds,
                 "trials": len(study.trials),
                 "trial_budget": plan.trials,
+                "tuning_workers": settings.tuning_workers if tuned else 1,
                 "warm_start": bool(plan.warm_start),
                 "pruned_trials": sum(
                     t.state == optuna.trial.TrialState.PRUNED for t in study.trials

@@ -126,6 +126,7 @@ SETTINGS_DEFAULTS = {
     "PIPELINE_DRIFT_DAYS": "7",
     "PIPELINE_DRIFT_WINDOW_DAYS": "7",
     "PIPELINE_RETRAIN_COOLDOWN_DAYS": "7",
+    "PIPELINE_TUNING_WORKERS": "1",
 }
 
 
@@ -170,6 +171,7 @@ SETTINGS_DEFAULTS = {
                 "split": {"mode": "random", "testDays": 7, "validationDays": 21},
                 "backtest": {"folds": 0, "foldDays": 14},
                 "promotion": {"minDifference": -0.005, "bootstrapResamples": 200},
+                "tuning": {"workers": 3},
             },
             {
                 **SETTINGS_DEFAULTS,
@@ -180,6 +182,7 @@ SETTINGS_DEFAULTS = {
                 "PIPELINE_BACKTEST_FOLD_DAYS": "14",
                 "PIPELINE_PROMOTION_MIN_DIFFERENCE": "-0.005",
                 "PIPELINE_PROMOTION_BOOTSTRAP_RESAMPLES": "200",
+                "PIPELINE_TUNING_WORKERS": "3",
             },
         ),
         (
@@ -200,7 +203,7 @@ SETTINGS_DEFAULTS = {
         "nightly-one-day",
         "triggered-only",
         "retrain-on-decay",
-        "split-backtest-promotion",
+        "split-backtest-promotion-workers",
         "large-integers",
     ],
 )

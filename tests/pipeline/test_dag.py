@@ -14,12 +14,14 @@ from proyecto4_common.names import DAG_ID, MODEL_NAME
 from servers import mlflow_server
 from sqlalchemy import create_engine, text
 
+OBJECTIVES = ("accuracy", "auroc")
 TASKS = {
     "create_raw_tables",
     "extract_data",
     "measure_live_quality",
     "decide_retraining",
     "preprocess_and_split",
+    *(f"{step}_{objective}" for objective in OBJECTIVES for step in ("prepare_tuning", "tune")),
     "train_model_accuracy",
     "train_model_auroc",
     "register_champion_model",
@@ -42,7 +44,7 @@ def dag(airflow_home):
     return bag.get_dag(DAG_ID)
 
 
-def test_dag_has_the_eight_tasks_in_order(dag):
+def test_dag_has_its_tasks_in_order(dag):
     assert set(dag.task_ids) == TASKS
     assert dag.doc_md and "project_pipeline" in dag.doc_md
     assert all(task.retries >= 1 for task in dag.tasks)
@@ -50,8 +52,13 @@ def test_dag_has_the_eight_tasks_in_order(dag):
     assert dag.get_task("measure_live_quality").upstream_task_ids == {"extract_data"}
     assert dag.get_task("decide_retraining").upstream_task_ids == {"measure_live_quality"}
     assert dag.get_task("preprocess_and_split").upstream_task_ids == {"decide_retraining"}
-    for trainer in ("train_model_accuracy", "train_model_auroc"):
-        assert dag.get_task(trainer).upstream_task_ids == {"preprocess_and_split"}
+    for objective in OBJECTIVES:
+        prepare, tune = f"prepare_tuning_{objective}", f"tune_{objective}"
+        assert dag.get_task(prepare).upstream_task_ids == {"preprocess_and_split"}
+        # Mapped over the prepare task's worker slots: a task instance (a pod) per worker.
+        assert type(dag.get_task(tune)).__name__.endswith("MappedOperator")
+        assert dag.get_task(tune).upstream_task_ids == {prepare}
+        assert dag.get_task(f"train_model_{objective}").upstream_task_ids == {tune}
     assert dag.get_task("register_champion_model").upstream_task_ids == {
         "train_model_accuracy",
         "train_model_auroc",
@@ -102,6 +109,7 @@ def test_dag_runs_on_postgres_with_mlflow_on_mariadb(
             "DATA_DB_URL": postgres_db,
             "MLFLOW_TRACKING_URI": mlflow_url,
             "DATA_SOURCE_URL": data_source_url,
+            "PIPELINE_TUNING_WORKERS": "2",
         }.items():
             monkeypatch.setenv(key, value)
         run = run_dag(until=date(2013, 1, 5))
@@ -109,9 +117,12 @@ def test_dag_runs_on_postgres_with_mlflow_on_mariadb(
         production = client.get_model_version_by_alias(MODEL_NAME, "production")
         versions = client.search_model_versions(f"name = '{MODEL_NAME}'")
 
-    states = {ti.task_id: ti.state for ti in run.get_task_instances()}
+    states = {(ti.task_id, ti.map_index): ti.state for ti in run.get_task_instances()}
     assert run.state == "success"
-    assert states == {task: "success" for task in TASKS}
+    # Two workers per objective (PIPELINE_TUNING_WORKERS=2): two mapped task instances each.
+    assert {(f"tune_{o}", i) for o in OBJECTIVES for i in (0, 1)} <= set(states)
+    assert {task for task, _ in states} == TASKS
+    assert set(states.values()) == {"success"}
     assert _row_count(postgres_db, "raw_data") > 4000
     assert _row_count(postgres_db, "clean_data") > 4000
     assert _row_count(postgres_db, "promotion_ledger") == 1
