@@ -117,6 +117,7 @@ def test_every_package_chart_and_image_declares_the_apache_license():
         annotations = yaml.safe_load(path.read_text()).get("annotations") or {}
         assert annotations.get("artifacthub.io/license") == "Apache-2.0", path
     # The images' OCI label is read from the chart's annotation.
-    assert '"licenses": chart["annotations"]["artifacthub.io/license"]' in (
-        REPO / "ci/images.py"
-    ).read_text()
+    assert (
+        '"licenses": chart["annotations"]["artifacthub.io/license"]'
+        in (REPO / "ci/images.py").read_text()
+    )
