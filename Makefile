@@ -9,6 +9,10 @@ HELM_TESTS := tests/chart tests/argocd tests/plugin tests/observability tests/re
 # The packaged dependency charts Chart.yaml pins, beside the repository (design.md): the chart
 # tests render the real dependencies when the folder is there, stubs otherwise.
 SHARED_CHARTS := $(abspath ../shared/charts)
+# MLflow's usage telemetry: where its endpoint is unreachable (CI, offline machines) its
+# thread unsets an environment variable while requests iterates os.environ in another, a
+# KeyError that failed the trained-model fixture. Tests send no telemetry.
+export MLFLOW_DISABLE_TELEMETRY ?= true
 ifneq ($(wildcard $(SHARED_CHARTS)/*.tgz),)
 export PROYECTO4_DEPS_DIR ?= $(SHARED_CHARTS)
 endif
