@@ -419,10 +419,12 @@ def tune(
     )
     # Kept in memory unless PIPELINE_OPTUNA_STORAGE_URL asks for a shared one.
     url = study_lib.storage_url(settings) if settings.optuna_storage_url else None
-    created = prepare_study(settings, objective, plan, study_name, study_lib.storage(settings, url))
+    # One storage object for both steps: an in-memory study exists only in it.
+    storage = study_lib.storage(settings, url) or optuna.storages.InMemoryStorage()
+    created = prepare_study(settings, objective, plan, study_name, storage)
     study = optuna.load_study(
         study_name=created.study_name,
-        storage=created._storage,
+        storage=storage,
         sampler=_sampler(settings, 0),
         pruner=_pruner(),
     )
