@@ -4,9 +4,10 @@
 Pulls the next days of flights from the data source into `raw_data`, rebuilds
 `clean_data` split forward in time (test: the newest days; validation: the days before
 them; train: everything earlier), tunes two LightGBM models in parallel (validation accuracy
-and validation AUROC) with Optuna, backtests them week by week, logs both to MLflow and
-gives the `production` alias of `flight-delay` to the better one only if it beats the
-model already in production beyond the noise, on test days neither trained on.
+and validation AUROC) with Optuna, logs both to MLflow and gives the `production` alias of
+`flight-delay` to the better one only if it beats the model already in production beyond
+the noise, on test days neither trained on; the one promoted is first backtested week by
+week (its band is what its live quality is judged against).
 
 After ingestion it measures the live quality of the served models (predictions that carried
 a flight key joined with the outcomes just ingested, table `model_quality`, with 95 %

@@ -282,6 +282,12 @@ def register_champion(
     now = datetime.now(UTC)
     winner = decision["candidate_version"]
     if decision["promoted"]:
+        from pipeline.training import log_forward_evaluation
+
+        # Its backtest band must be logged before it serves: decay is judged against it.
+        log_forward_evaluation(
+            settings, client, next(c for c in candidates if c["version"] == winner)
+        )
         client.set_registered_model_alias(MODEL_NAME, PRODUCTION_ALIAS, winner)
         if decision["previous_version"]:
             # The chain `helm proyecto4 rollback` follows back.

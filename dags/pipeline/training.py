@@ -492,84 +492,79 @@ def fitted_window(days: int, wanted: int) -> int:
     return wanted if days >= 2 * wanted else max(1, days // 2)
 
 
-@dataclass
-class ForwardEvaluation:
-    metrics: dict[str, float]
-    params: dict
-    backtest: object | None  # evaluation.Backtest
-
-
-def evaluate_forward(
-    settings: PipelineSettings,
-    objective: str,
-    splits: Splits,
-    spec: FeatureSpec,
-    params: dict,
-    rounds: int,
-) -> ForwardEvaluation:
-    """The figures beside the test split's: the backtest of the chosen parameters, the
-    random-split AUROC (forward split only: it is the optimism a random split hides) and
-    the training days' drift spread (pipeline/evaluation.py)."""
-    full_params = {**_base_params(settings, objective), **params}
-    metrics: dict[str, float] = {}
-    logged: dict = {
-        "split": settings.pipeline_split,
-        # Validation chose the trees; test_* measure the same parameters and trees fit on
-        # train+validation, on days that model never saw; the registered model is then fit
-        # on every row, so it serves without a 14-day blind spot (test_* are, if anything,
-        # a little pessimistic for it).
-        "fit_rows": "+".join(SERVED_FIT),
-        "test_model_fit_rows": "+".join(MEASURED_FIT),
+def reference_of(
+    settings: PipelineSettings, splits: Splits, spec: FeatureSpec
+) -> tuple[dict, dict]:
+    """The drift trigger's reference (metrics, params): the spread of drift between windows
+    of the training days. Every run logs it: it is cheap, and the decision to promote needs
+    none of it."""
+    if not splits.days:
+        return {}, {}
+    train_days = splits.days["train"].nunique()
+    window = fitted_window(train_days, settings.drift_window_days)
+    reference = reference_drift(splits.X["train"], splits.days["train"], spec, window)
+    metrics = {
+        name: value
+        for name, value in ((REFERENCE_PSI_MEAN, reference.mean), (REFERENCE_PSI_SD, reference.sd))
+        if value is not None
     }
+    return metrics, {"reference_window_days": window}
+
+
+def log_forward_evaluation(settings: PipelineSettings, client, candidate: dict) -> dict:
+    """Backtests the candidate that is about to be promoted and logs, into its run, the
+    backtest (the band decay is judged against) and the random-split AUROC (forward split
+    only: the optimism a random split hides). Only the promoted candidate needs them, and
+    they cost five fits of the whole window (pipeline/evaluation.py), so a candidate kept out
+    logs none (`forward_evaluation` says which). Returns the metrics logged."""
+    splits = load_splits(settings)
+    full_params = {**_base_params(settings, candidate["objective"]), **candidate["params"]}
+    rounds = candidate["rounds"]
+    run_id = candidate["run_id"]
     X = pd.concat([splits.X[n] for n in ("train", "validation", "test")], ignore_index=True)
     y = np.concatenate([splits.y[n] for n in ("train", "validation", "test")])
-    result = None
-    if splits.days and settings.backtest_folds:
-        days = pd.concat(
-            [splits.days[n] for n in ("train", "validation", "test")], ignore_index=True
-        )
-        folds = settings.backtest_folds
-        # A short window (a first run ingests a week) gets shorter folds rather than none:
-        # without a backtest, decay could never be judged for the model it trains.
-        fold_days = fitted_window(days.nunique() // folds, settings.backtest_fold_days)
-        result = backtest(
-            X,
-            y,
-            days,
-            spec,
-            full_params,
-            rounds,
-            folds,
-            fold_days,
-        )
-        logged.update(backtest_folds=len(result.folds), backtest_fold_days=fold_days)
-        if result.mean is not None:
-            metrics[BACKTEST_AUROC_MEAN] = result.mean
-        if result.sd is not None:
-            metrics[BACKTEST_AUROC_SD] = result.sd
-    # The drift trigger's reference, whether or not a backtest runs.
-    if splits.days:
-        train_days = splits.days["train"].nunique()
-        window = fitted_window(train_days, settings.drift_window_days)
-        reference = reference_drift(splits.X["train"], splits.days["train"], spec, window)
-        logged["reference_window_days"] = window
-        if reference.mean is not None:
-            metrics[REFERENCE_PSI_MEAN] = reference.mean
-        if reference.sd is not None:
-            metrics[REFERENCE_PSI_SD] = reference.sd
-    if settings.pipeline_split == "forward":
-        metrics[RANDOM_SPLIT_TEST_AUROC] = random_split_auroc(
-            X,
-            y,
-            spec,
-            full_params,
-            rounds,
-            settings.pipeline_validation_fraction,
-            settings.pipeline_test_fraction,
-            settings.pipeline_seed,
-        )
-    log.info("objective %s: forward evaluation %s", objective, metrics)
-    return ForwardEvaluation(metrics, logged, result)
+    metrics: dict[str, float] = {}
+    params: dict = {"forward_evaluation": "promoted candidate"}
+    with tempfile.TemporaryDirectory() as tmp:
+        if splits.days and settings.backtest_folds:
+            days = pd.concat(
+                [splits.days[n] for n in ("train", "validation", "test")], ignore_index=True
+            )
+            folds = settings.backtest_folds
+            # A short window (a first run ingests a week) gets shorter folds rather than
+            # none: without a backtest, decay could never be judged for the model served.
+            fold_days = fitted_window(days.nunique() // folds, settings.backtest_fold_days)
+            result = backtest(X, y, days, splits.spec, full_params, rounds, folds, fold_days)
+            params.update(backtest_folds=len(result.folds), backtest_fold_days=fold_days)
+            if result.mean is not None:
+                metrics[BACKTEST_AUROC_MEAN] = result.mean
+            if result.sd is not None:
+                metrics[BACKTEST_AUROC_SD] = result.sd
+            client.log_text(run_id, result.to_json(), BACKTEST_FILE)
+            plot = backtest_plot(
+                result,
+                candidate["metrics"][TEST_AUROC],
+                Path(tmp) / Path(BACKTEST_PLOT).name,
+                settings.quality_band_k,
+            )
+            client.log_artifact(run_id, str(plot), str(Path(BACKTEST_PLOT).parent))
+        if settings.pipeline_split == "forward":
+            metrics[RANDOM_SPLIT_TEST_AUROC] = random_split_auroc(
+                X,
+                y,
+                splits.spec,
+                full_params,
+                rounds,
+                settings.pipeline_validation_fraction,
+                settings.pipeline_test_fraction,
+                settings.pipeline_seed,
+            )
+    for name, value in metrics.items():
+        client.log_metric(run_id, name, value)
+    for name, value in params.items():
+        client.log_param(run_id, name, value)
+    log.info("v%s: forward evaluation %s", candidate["version"], metrics)
+    return metrics
 
 
 def worker_slots(settings: PipelineSettings) -> list[list[int]]:
@@ -685,8 +680,8 @@ def train_and_log(
         y["test"], test_probability, settings.pipeline_seed
     )
     spec = splits.spec.model_copy(update={"calibration": calibration})
-    evaluation = evaluate_forward(settings, objective, splits, spec, params, rounds)
-    metrics.update(evaluation.metrics)
+    reference, reference_params = reference_of(settings, splits, spec)
+    metrics.update(reference)
     served = refit(settings, objective, splits, params, rounds, SERVED_FIT)
     sample = X["test"].sample(
         n=min(settings.shap_sample_rows, len(X["test"])), random_state=settings.pipeline_seed
@@ -712,20 +707,18 @@ def train_and_log(
                 "data_until": splits.data_until,
                 "validation_rows": len(splits.X["validation"]),
                 "test_rows": len(splits.X["test"]),
-                **evaluation.params,
+                "split": settings.pipeline_split,
+                # Validation chose the trees; test_* measure the same parameters and trees
+                # fit on train+validation, on days that model never saw; the registered
+                # model is fit on every row, so it serves without a 14-day blind spot
+                # (test_* are, if anything, a little pessimistic for it).
+                "fit_rows": "+".join(SERVED_FIT),
+                "test_model_fit_rows": "+".join(MEASURED_FIT),
+                **reference_params,
             }
         )
         mlflow.log_metrics(metrics)
         mlflow.log_text(spec.to_json(), FEATURE_SPEC_FILE)
-        if evaluation.backtest is not None:
-            mlflow.log_text(evaluation.backtest.to_json(), BACKTEST_FILE)
-            plot = backtest_plot(
-                evaluation.backtest,
-                test["auroc"],
-                Path(tmp) / Path(BACKTEST_PLOT).name,
-                settings.quality_band_k,
-            )
-            mlflow.log_artifact(str(plot), artifact_path=str(Path(BACKTEST_PLOT).parent))
         for artifact, path in _shap_figures(served, sample, Path(tmp)).items():
             mlflow.log_artifact(str(path), artifact_path=str(Path(artifact).parent))
         # The registered model answers raw records: the booster behind its feature spec.
@@ -763,4 +756,7 @@ def train_and_log(
         "version": version,
         "metrics": metrics,
         "versus_production": versus,
+        # What log_forward_evaluation refits, should this candidate be promoted.
+        "params": params,
+        "rounds": rounds,
     }
