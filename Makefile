@@ -41,12 +41,14 @@ tools:
 demo: install
 	$(UV) run proyecto4 demo
 
+# Each pass writes its per-test durations (JUnit XML) under test-artifacts/;
+# ci/test_durations.py prints the ten slowest and the time per folder from them.
 test: install tools
-	HELM_BIN=$(HELM4) $(UV) run pytest
+	HELM_BIN=$(HELM4) $(UV) run pytest --junitxml=test-artifacts/junit-helm4.xml
 	$(MAKE) test-helm3
 
 test-helm3:
-	HELM_BIN=$(HELM3) $(UV) run pytest -q -m "not trained" $(HELM_TESTS)
+	HELM_BIN=$(HELM3) $(UV) run pytest -q -m "not trained" --junitxml=test-artifacts/junit-helm3.xml $(HELM_TESTS)
 
 lint: install
 	$(UV) run ruff check common cli dags services plugin tests ci benchmarks
