@@ -1,5 +1,5 @@
 """What the READMEs claim, checked where a machine can check it: every values path named
-exists, every repository path named exists, every `make` target, `proyecto4` and
+exists, every repository path and metric named exists, every `make` target, `proyecto4` and
 `helm proyecto4` command and flag shown exists, and every object named for the default
 release renders. Prose stays the writers' job; names drift, and this catches them."""
 
@@ -233,3 +233,55 @@ def test_every_object_named_renders_for_the_default_release():
         if f"proyecto4-{name}" not in names_rendered:
             missing.append(f"{doc}: <release>-{name}")
     assert missing == [], "\n".join(missing)
+
+
+# What a metric named in the docs looks like: the API's Prometheus metrics and the MLflow run
+# metrics of the pipeline (both named once, in proyecto4_common.names).
+METRIC_PREFIXES = (
+    "predict_",
+    "predictions_",
+    "served_model",
+    "model_",
+    "feature_drift",
+    "inference_log_rows",
+    "inference_log_wait",
+    "auth_refusals",
+    "backtest_auroc",
+    "reference_psi",
+    "random_split",
+    "test_auroc",
+    "test_accuracy",
+    "val_auroc",
+    "val_accuracy",
+    "test_calibration",
+)
+# A brace right after `_` expands (model_live_{auroc,accuracy}); any other brace holds labels.
+METRIC = re.compile(r"^([a-z][a-z0-9_]*?(?:_\{[a-z0-9_,]+\}[a-z0-9_]*)?)(?:\{[a-z_,]*\})?$")
+# Series Prometheus derives from one metric (a histogram's buckets, a counter's creation).
+DERIVED = ("_bucket", "_sum", "_count", "_created")
+
+
+def expand(name: str) -> list[str]:
+    match = re.search(r"_\{([a-z0-9_,]+)\}", name)
+    if not match:
+        return [name]
+    head, tail = name[: match.start() + 1], name[match.end() :]
+    return [n for part in match.group(1).split(",") for n in expand(head + part + tail)]
+
+
+def test_every_metric_named_is_defined():
+    defined = {v for v in vars(names).values() if isinstance(v, str)}
+    named = [
+        (doc, metric)
+        for doc, span in claims(r"^[a-z][a-z0-9_{},]*$")
+        if (found := METRIC.match(span)) and found.group(1).startswith(METRIC_PREFIXES)
+        for metric in expand(found.group(1))
+    ]
+    missing = [
+        (doc, metric)
+        for doc, metric in named
+        if not {metric, *(metric.removesuffix(s) for s in DERIVED if metric.endswith(s))} & defined
+    ]
+
+    assert len(named) > 20  # the pattern still finds the docs' metrics
+    assert not missing, missing
