@@ -25,7 +25,7 @@ args: a root context
 {{/*
 Name of one of the platform's Secrets, from the context of any chart of the release:
 global.platform.<key>.secretName, templated (its default derives from proyecto4.fullname).
-args: ctx, key (dataDatabase, airflowAdmin, mlflowDatabase, objectStore)
+args: ctx, key (dataDatabase, airflowAdmin, mlflowDatabase, mlflowAuth, objectStore)
 */}}
 {{- define "proyecto4.secretName" -}}
 {{- tpl (index .ctx.Values.global.platform .key).secretName .ctx -}}
@@ -97,6 +97,11 @@ args: ctx, name (as in proyecto4.serviceName)
 {{/* Name of the ConfigMap of in-cluster addresses (templates/configmap-addresses.yaml), from any chart's context. args: a root context */}}
 {{- define "proyecto4.addressesName" -}}
 {{- printf "%s-addresses" .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/* Name of the ConfigMap describing the release for operators' tools (templates/configmap-release.yaml). args: a root context */}}
+{{- define "proyecto4.releaseFactsName" -}}
+{{- printf "%s-release" (include "proyecto4.fullname" .) | trunc 63 | trimSuffix "-" -}}
 {{- end -}}
 
 {{/* host:port of a component of this release. args: ctx, name (as in proyecto4.serviceName) */}}

@@ -4,9 +4,11 @@ MLflow, ... started as child processes."""
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import sys
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 # db_answers and uvicorn_app are the benchmarks' too: they live in the installed package.
@@ -46,6 +48,17 @@ def mlflow_server(
     url = f"http://127.0.0.1:{port}"
     with running(args, url + "/health", env, timeout=180):
         yield url
+
+
+def send_json(handler: BaseHTTPRequestHandler, status: int, body: object) -> None:
+    """Answers the request a stdlib http.server handler is serving with `body` as JSON (the
+    small stand-in servers of the tests: a Kubernetes API, an Airflow API)."""
+    data = json.dumps(body).encode()
+    handler.send_response(status)
+    handler.send_header("Content-Type", "application/json")
+    handler.send_header("Content-Length", str(len(data)))
+    handler.end_headers()
+    handler.wfile.write(data)
 
 
 # Keys moto's S3 server accepts (any do): tests give them to every S3 client they start.

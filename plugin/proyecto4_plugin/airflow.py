@@ -3,27 +3,21 @@
 from __future__ import annotations
 
 import base64
-import json
 import os
 
 from proyecto4_plugin.errors import PluginError
 from proyecto4_plugin.http import Service
 from proyecto4_plugin.kube import Cluster
 from proyecto4_plugin.names import DAG_ID
-from proyecto4_plugin.release import platform_secret_name
-
-# The chart's create-user Job makes this user (global.platform.airflowAdmin.username); its
-# password is in the Secret named by global.platform.airflowAdmin.secretName (key `password`).
-CHART_ADMIN_USER = "admin"
+from proyecto4_plugin.release import AIRFLOW_ADMIN_SECRET, AIRFLOW_ADMIN_USERNAME
 
 
-def release_login(cluster: Cluster, release: str) -> tuple[str, str] | None:
-    """The Airflow admin login the chart generated for the release, if it has one."""
-    values = json.loads(cluster.run(cluster.helm("get", "values", release, "--all", "-o", "json")))
-    platform = (values.get("global") or {}).get("platform") or {}
-    user = (platform.get("airflowAdmin") or {}).get("username") or CHART_ADMIN_USER
-    secret_name = platform_secret_name(values, release, "airflowAdmin")
-    if not secret_name:
+def release_login(cluster: Cluster, facts: dict[str, str]) -> tuple[str, str] | None:
+    """The login of the Airflow admin the chart's create-user Job makes: the user name its
+    release-facts ConfigMap gives, the password from the Secret it names (key `password`);
+    None when the release has no Airflow."""
+    user, secret_name = facts.get(AIRFLOW_ADMIN_USERNAME), facts.get(AIRFLOW_ADMIN_SECRET)
+    if not (user and secret_name):
         return None
     secret = cluster.get_json("get", "secret", secret_name)
     encoded = (secret.get("data") or {}).get("password")

@@ -7,7 +7,6 @@ Port-forwards live as long as the ExitStack the command runs in.
 from __future__ import annotations
 
 import base64
-import json
 import os
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -51,12 +50,11 @@ def mlflow_auth(release_login: tuple[str, str] | None = None) -> dict:
     return {"auth": release_login} if release_login else {}
 
 
-def mlflow_release_login(cluster: Cluster, release: str) -> tuple[str, str] | None:
-    """The MLflow admin the chart generated for the release (the Secret named by its value
-    global.platform.mlflowAuth.secretName), whose promote and rollback need the registered model's
-    manage permission; None when the release has no such Secret."""
-    values = json.loads(cluster.run(cluster.helm("get", "values", release, "--all", "-o", "json")))
-    secret_name = parts.platform_secret_name(values, release, "mlflowAuth")
+def mlflow_release_login(cluster: Cluster, facts: dict[str, str]) -> tuple[str, str] | None:
+    """The MLflow admin the chart generated for the release (the Secret its release-facts
+    ConfigMap names), whose promote and rollback need the registered model's manage
+    permission; None when the release runs MLflow without basic-auth or the Secret has no admin."""
+    secret_name = facts.get(parts.MLFLOW_AUTH_SECRET)
     if not secret_name:
         return None
     data = cluster.get_json("get", "secret", secret_name).get("data") or {}
@@ -72,6 +70,7 @@ class Endpoints:
         self.targets = targets
         self.stack = stack
         self._cluster = cluster
+        self._facts: dict[str, str] | None = None
         self._objects: list[dict] | None = None
         self._urls: dict[str, str] = {}
 
@@ -94,12 +93,19 @@ class Endpoints:
             )
         return self.targets.release
 
+    def facts(self) -> dict[str, str]:
+        """What the chart resolved for the release (its release-facts ConfigMap), looked up
+        once per command; fails clearly when the namespace has no such release."""
+        if self._facts is None:
+            self._facts = self.cluster.release_facts(self.release())
+        return self._facts
+
     def objects(self) -> list[dict]:
-        """The release's live services and workloads (looked up once per command)."""
+        """The release's live services and workloads (looked up once per command, after
+        the release itself)."""
         if self._objects is None:
-            release = self.release()
-            self.cluster.check_release(release)
-            self._objects = self.cluster.release_objects(release, parts.RELEASE_KINDS)
+            self.facts()
+            self._objects = self.cluster.release_objects(self.release(), parts.RELEASE_KINDS)
         return self._objects
 
     def url(self, component: str) -> str:
@@ -127,7 +133,7 @@ class Endpoints:
     def mlflow(self) -> Service:
         login = None
         if not self.targets.mlflow_url and not os.environ.get("MLFLOW_TRACKING_USERNAME"):
-            login = mlflow_release_login(self.cluster, self.release())
+            login = mlflow_release_login(self.cluster, self.facts())
         return self.service("mlflow", **mlflow_auth(login))
 
     def api(self) -> Service:

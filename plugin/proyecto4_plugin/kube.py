@@ -1,8 +1,10 @@
-"""Cluster mode: helm and kubectl with the namespace, context and kubeconfig Helm hands over.
+"""Cluster mode: kubectl with the namespace, context and kubeconfig Helm hands over.
 
 Helm consumes its global flags (`-n`, `--kube-context`, `--kubeconfig`) before it runs a
 plugin and passes them on as HELM_NAMESPACE, HELM_KUBECONTEXT and KUBECONFIG; the plugin
-repeats them on every helm and kubectl command so both talk to the same cluster.
+repeats them on every kubectl command so both talk to the same cluster. It never asks Helm
+about the release: one Argo CD installed (`helm template`) has no Helm record, so what the
+plugin needs comes from the cluster's objects, found by their labels.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from proyecto4_plugin import release as parts
 from proyecto4_plugin.errors import PluginError
 
 COMMAND_TIMEOUT_S = 120
@@ -32,7 +35,6 @@ def _one_line(text: str) -> str:
 class Cluster:
     namespace: str
     context: str | None = None
-    helm_bin: str = "helm"
     kubectl_bin: str = "kubectl"
 
     @classmethod
@@ -40,17 +42,12 @@ class Cluster:
         return cls(
             namespace=env.get("HELM_NAMESPACE") or "default",
             context=env.get("HELM_KUBECONTEXT") or None,
-            helm_bin=env.get("HELM_BIN") or "helm",
             kubectl_bin=env.get("KUBECTL") or "kubectl",
         )
 
     def kubectl(self, *args: str) -> list[str]:
         context = ["--context", self.context] if self.context else []
         return [self.kubectl_bin, *context, "--namespace", self.namespace, *args]
-
-    def helm(self, *args: str) -> list[str]:
-        context = ["--kube-context", self.context] if self.context else []
-        return [self.helm_bin, *args, "--namespace", self.namespace, *context]
 
     def run(self, command: list[str], *, stdin: str | None = None) -> str:
         try:
@@ -76,22 +73,32 @@ class Cluster:
         return done.stdout
 
     def explain(self, stderr: str) -> str:
-        """The one line a user needs from helm's or kubectl's error output."""
+        """The one line a user needs from kubectl's error output."""
         text = " ".join(stderr.split())
-        if "cluster unreachable" in text or "connection refused" in text or "no such host" in text:
+        unreachable = (
+            "cluster unreachable",
+            "Unable to connect to the server",
+            "connection refused",
+            "was refused",
+            "no such host",
+        )
+        if any(sign in text for sign in unreachable):
             return f"no cluster reachable ({_one_line(stderr)})"
         return _one_line(stderr)
 
-    def check_release(self, release: str) -> None:
-        """Fails clearly when the release is not installed in the namespace."""
-        try:
-            self.run(self.helm("status", release))
-        except PluginError as exc:
-            if "not found" in str(exc):
-                raise PluginError(
-                    f"release {release} not found in namespace {self.namespace}"
-                ) from None
-            raise
+    def release_facts(self, release: str) -> dict[str, str]:
+        """What the chart resolved for the release (its release-facts ConfigMap,
+        templates/configmap-release.yaml), whether Helm or Argo CD installed it; a clear
+        error when the namespace has no such release."""
+        selector = parts.selector(parts.release_facts_labels(release))
+        found = self.get_json("get", "configmaps", "-l", selector)["items"]
+        if not found:
+            raise PluginError(
+                f"release {release} not found in namespace {self.namespace}: no ConfigMap "
+                f"labelled {selector} (install the release from the proyecto4 chart, with "
+                "Helm or Argo CD)"
+            )
+        return found[0].get("data") or {}
 
     def release_objects(self, release: str, kinds: str) -> list[dict]:
         """Live objects of `kinds` (kubectl's comma list) that belong to the release.

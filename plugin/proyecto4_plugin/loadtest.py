@@ -64,7 +64,7 @@ def job_manifest(template: dict, users: int, spawn_rate: float, duration: str, n
 
 def run_in_cluster(endpoints: Endpoints, users: int, spawn_rate: float, duration: str, out) -> int:
     release, cluster = endpoints.release(), endpoints.cluster
-    cluster.check_release(release)
+    endpoints.facts()  # the release is there (a clear error otherwise)
     selector = parts.selector(parts.loadtest_job_labels(release))
     configmaps = cluster.get_json("get", "configmaps", "-l", selector)
     name = f"{release}-loadtest-{datetime.now(timezone.utc):%Y%m%d%H%M%S}"[:63]

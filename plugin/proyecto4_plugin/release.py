@@ -27,27 +27,22 @@ COMPONENT_TITLES = {
 # The ConfigMap holding the chart's headless Locust Job (chart/locust, configmap-loadtest-job.yaml).
 LOADTEST_JOB = {"app.kubernetes.io/name": "locust", "app.kubernetes.io/component": "loadtest-job"}
 WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet")
-# Suffixes of the chart's default Secret names (global.platform.<key>.secretName in values.yaml).
-PLATFORM_SECRET_SUFFIXES = {"airflowAdmin": "airflow-admin", "mlflowAuth": "mlflow-auth"}
 # What the plugin looks up of a release, in kubectl's notation.
 RELEASE_KINDS = "services,deployments,statefulsets,daemonsets,jobs,cronjobs"
+# The ConfigMap describing the release (templates/configmap-release.yaml): the names the
+# chart resolved from the release's values, which the plugin reads there rather than from
+# Helm (a release Argo CD installs with `helm template` has no Helm record).
+RELEASE_FACTS = {"app.kubernetes.io/component": "release-facts"}
+# Its keys: the Airflow admin's user name and the Secret with its password (key `password`);
+# the Secret of MLflow's users (admin-username/admin-password). Absent when the component
+# (or MLflow's basic-auth) is off.
+AIRFLOW_ADMIN_USERNAME = "airflowAdminUsername"
+AIRFLOW_ADMIN_SECRET = "airflowAdminSecretName"
+MLFLOW_AUTH_SECRET = "mlflowAuthSecretName"
 
 
-def release_fullname(release: str) -> str:
-    """The chart's proyecto4.fullname (templates/_helpers.tpl), which default Secret names
-    derive from; tests/plugin compare it with what render_chart() names."""
-    name = release if "proyecto4" in release else f"{release}-proyecto4"
-    return name[:63].rstrip("-")
-
-
-def platform_secret_name(values: dict, release: str, key: str) -> str | None:
-    """The name of the Secret global.platform.<key>.secretName names in the release's values:
-    the value itself, or the chart's default template resolved as the chart resolves it."""
-    platform = (values.get("global") or {}).get("platform") or {}
-    name = (platform.get(key) or {}).get("secretName")
-    if name and "{{" in name:
-        return f"{release_fullname(release)}-{PLATFORM_SECRET_SUFFIXES[key]}"
-    return name
+def release_facts_labels(release: str) -> dict[str, str]:
+    return {"app.kubernetes.io/instance": release, **RELEASE_FACTS}
 
 
 def _labels(obj: dict) -> dict[str, str]:

@@ -87,7 +87,7 @@ def dag_run_line(endpoints: Endpoints) -> str:
         airflow = endpoints.service("airflow")
         login = None
         if not endpoints.targets.airflow_url:
-            login = release_login(endpoints.cluster, endpoints.release())
+            login = release_login(endpoints.cluster, endpoints.facts())
         return f"last DAG run: {last_dag_run(airflow, login)}"
     except PluginError as exc:
         return f"last DAG run: unknown ({exc})"

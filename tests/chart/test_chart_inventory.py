@@ -40,6 +40,8 @@ ALWAYS = (
         ("ConfigMap", "proyecto4-pipeline"),
         # Every in-cluster address our pods and Airflow's read (configmap-addresses.yaml).
         ("ConfigMap", "proyecto4-addresses"),
+        # The release's resolved Secret names for operators' tools (configmap-release.yaml).
+        ("ConfigMap", "proyecto4-release"),
         ("Job", "proyecto4-first-run"),
         ("NetworkPolicy", "proyecto4-first-run"),
     }

@@ -420,6 +420,8 @@ def test_argocd_waves_order_our_objects():
     }
 
     assert {wave(o) for o in umbrella_secrets()} == {-3}
+    # With them: the plugin finds the release (and the names of its Secrets) from the start.
+    assert wave(find(objects, "ConfigMap", "proyecto4-release")) == -3
     assert wave(find(objects, "Job", "proyecto4-mlflow-db-migrate")) == -1
     assert mlflow == {
         ("ConfigMap", "proyecto4-mlflow"): -1,
