@@ -6,6 +6,7 @@ and logs predictions; the UI shows a prediction in Chromium; Locust's Job passes
 
 from __future__ import annotations
 
+import configparser
 import json
 import os
 import re
@@ -66,11 +67,10 @@ def mlflow(cluster):
     return start(cluster, "Deployment", "mlflow", "/health")
 
 
-@pytest.fixture(scope="module")
-def worker_pod(cluster, tmp_path_factory) -> dict:
-    """One task's pod as the KubernetesExecutor builds it from the chart's template and config."""
+def build_worker_pod(cluster, folder: Path, task_id: str, map_index: int = -1) -> dict:
+    """The pod of one task (of one mapped instance) as the KubernetesExecutor builds it from
+    the chart's template and config."""
     config = cluster.find("ConfigMap", f"{RELEASE}-config")["data"]
-    folder = tmp_path_factory.mktemp("worker")
     (folder / "airflow.cfg").write_text(config["airflow.cfg"])
     (folder / "pod_template_file.yaml").write_text(config["pod_template_file.yaml"])
     built = subprocess.run(
@@ -80,7 +80,8 @@ def worker_pod(cluster, tmp_path_factory) -> dict:
             str(folder / "airflow.cfg"),
             str(folder / "pod_template_file.yaml"),
             "project_pipeline",
-            "create_raw_tables",
+            task_id,
+            str(map_index),
         ],
         check=False,
         capture_output=True,
@@ -90,6 +91,11 @@ def worker_pod(cluster, tmp_path_factory) -> dict:
     )
     assert built.returncode == 0, built.stderr[-3000:]
     return json.loads(built.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="module")
+def worker_pod(cluster, tmp_path_factory) -> dict:
+    return build_worker_pod(cluster, tmp_path_factory.mktemp("worker"), "create_raw_tables")
 
 
 @pytest.fixture(scope="module")
@@ -246,3 +252,75 @@ def test_the_first_run_job_starts_in_the_airflow_image_and_says_why_it_gave_up(c
     assert code == 1, logs[-3000:]
     assert "first run not triggered" in logs
     assert "Traceback" not in logs
+
+
+# The tuning workers' study: prepared once, then filled by both pods at the same time.
+TUNING_STUDY = "container-test-tune-auroc"
+TUNING_WORKERS = 2
+
+
+def _running_python(cluster, pod: dict, code: str) -> tuple[dict, dict]:
+    """`pod` (name, labels) and its spec running `code` with the DAGs folder on the path, as
+    the task would import it, and two tuning workers; only the command and those two
+    variables differ from what the executor builds."""
+    config = configparser.ConfigParser(interpolation=None)
+    config.read_string(cluster.find("ConfigMap", f"{RELEASE}-config")["data"]["airflow.cfg"])
+    spec = json.loads(json.dumps(pod["spec"]))
+    container = spec["containers"][0]
+    container["args"] = ["python", "-c", code]
+    container["env"] = [
+        *container.get("env", []),
+        {"name": "PYTHONPATH", "value": config["core"]["dags_folder"]},
+        {"name": "PIPELINE_TUNING_WORKERS", "value": str(TUNING_WORKERS)},
+    ]
+    return {"kind": "Pod", "metadata": pod["metadata"]}, spec
+
+
+def test_two_mapped_worker_pods_tune_one_study_to_its_budget(
+    cluster, production_model, databases, tmp_path_factory
+):
+    """tune_auroc's two mapped pods, built as the KubernetesExecutor builds them from the
+    chart's pod template, tune at the same time on one study in the data database (schema
+    `optuna`): together they run the study's budget, each trial numbered once, none left
+    RUNNING. (Which pod ran which trial depends on when each started: not asserted.)"""
+    import optuna
+
+    folder = tmp_path_factory.mktemp("tuning")
+    pods = [build_worker_pod(cluster, folder, "tune_auroc", index) for index in range(2)]
+    assert len({p["metadata"]["name"] for p in pods}) == 2
+    settings = "from pipeline.settings import PipelineSettings as S; "
+    prepare, prepare_spec = _running_python(
+        cluster,
+        {**pods[0], "metadata": {**pods[0]["metadata"], "name": "prepare-tuning-auroc"}},
+        settings + "from pipeline.training import prepare_tuning; "
+        f"print(prepare_tuning(S(), 'auroc', {TUNING_STUDY!r}))",
+    )
+    code, logs = run_to_completion(cluster, prepare, 300, prepare_spec)
+    assert code == 0, logs[-3000:]
+    assert "[[0], [1]]" in logs  # one slot per mapped pod
+    started = []
+    for index, pod in enumerate(pods):
+        obj, spec = _running_python(
+            cluster,
+            pod,
+            settings + "from pipeline.training import run_workers; "
+            f"print(run_workers(S(), 'auroc', {TUNING_STUDY!r}, [{index}]))",
+        )
+        started.append(cluster.play(cluster.as_pod(obj, spec)))
+    for name in started:
+        container = cluster.container(name)
+        assert cluster.wait_exit(container, 900) == 0, cluster.logs(container)[-3000:]
+    url = databases["data"].update_query_dict({"options": "-csearch_path=optuna"})
+    study = optuna.load_study(
+        study_name=TUNING_STUDY, storage=url.render_as_string(hide_password=False)
+    )
+    finished = [
+        t
+        for t in study.trials
+        if t.state in (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
+    ]
+    budget = study.user_attrs["trial_budget"]
+    assert len(finished) == budget >= TUNING_WORKERS
+    assert not [t for t in study.trials if t.state == optuna.trial.TrialState.RUNNING]
+    assert len({t.number for t in study.trials}) == len(study.trials)
+    assert {t.user_attrs.get("worker") for t in finished} <= {0, 1}
