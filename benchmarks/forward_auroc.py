@@ -24,7 +24,9 @@ from pipeline.evaluation import backtest, random_split_auroc, scores
 from pipeline.features import FLIGHT_DATE
 from pipeline.preprocess import labelled_features
 from pipeline.settings import PipelineSettings
-from pipeline.training import _base_params, refit, splits_of, tune
+from pipeline.splits import splits_of
+from pipeline.training import refit
+from pipeline.tuning import base_params, tune
 
 CUT_OFFS = [date(2013, m, 1) for m in (3, 5, 7, 9, 11)] + [date(2013, 12, 18)]
 DAYS = 14
@@ -69,7 +71,7 @@ def main() -> None:
         rounds = fitted.best_iteration or fitted.current_iteration()
         booster = refit(settings, args.objective, splits, params, rounds)
         test = scores(booster, splits.X["test"], splits.y["test"])["auroc"]
-        full = {**_base_params(settings, args.objective), **params}
+        full = {**base_params(settings, args.objective), **params}
         X = pd.concat([splits.X[n] for n in ("train", "validation", "test")], ignore_index=True)
         y = np.concatenate([splits.y[n] for n in ("train", "validation", "test")])
         days = pd.concat([splits.days[n] for n in ("train", "validation", "test")])

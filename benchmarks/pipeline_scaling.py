@@ -40,15 +40,9 @@ import pandas as pd
 import yaml
 from pipeline.preprocess import forward_days, forward_split, labelled_features
 from pipeline.settings import PipelineSettings
-from pipeline.training import (
-    TuningPlan,
-    _Trials,
-    load_study,
-    prepare_study,
-    refit,
-    splits_of,
-    tune_worker,
-)
+from pipeline.splits import splits_of
+from pipeline.training import refit
+from pipeline.tuning import Trials, TuningPlan, load_study, prepare_study, tune_worker
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -120,7 +114,7 @@ def _worker(clean_file, settings, study_name, worker, refits, barrier, results) 
     refit_s = None
     if refits:
         study = load_study(settings, study_name)
-        fitted = _Trials(settings, OBJECTIVE, splits, worker).best_booster(study)
+        fitted = Trials(settings, OBJECTIVE, splits, worker).best_booster(study)
         rounds = fitted.best_iteration or fitted.current_iteration()
         refit(settings, OBJECTIVE, splits, study.best_params, rounds)
         refit_s = time.time() - ended

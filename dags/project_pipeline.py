@@ -130,14 +130,14 @@ def project_pipeline():
 
         @task(task_id=f"prepare_tuning_{objective}")
         def prepare() -> list[list[int]]:
-            from pipeline.training import prepare_tuning
+            from pipeline.tuning import prepare_tuning
 
             return prepare_tuning(_settings(), objective, _study_name(objective))
 
         # A retried worker rejoins the study; the budget is the study's, so it adds nothing.
         @task(task_id=f"tune_{objective}", retries=1)
         def work(workers: list[int]) -> list[dict]:
-            from pipeline.training import run_workers
+            from pipeline.tuning import run_workers
 
             return run_workers(_settings(), objective, _study_name(objective), workers)
 

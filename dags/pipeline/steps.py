@@ -32,7 +32,8 @@ def run_pipeline_once(
     from pipeline.preprocess import preprocess_and_split
     from pipeline.quality import measure_live_quality
     from pipeline.retrain import decide_retraining
-    from pipeline.training import OBJECTIVES, train_and_log, tune_in_workers
+    from pipeline.training import train_and_log, tune_in_workers
+    from pipeline.tuning import OBJECTIVES
 
     create_raw_tables(settings)
     ingested = ingest(settings, start=start, until=until).as_dict()

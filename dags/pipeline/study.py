@@ -2,7 +2,7 @@
 processes locally): where it is stored, how it is prepared once, and how each worker takes
 part so that the trial budget is the study's, not each worker's.
 
-Nothing here knows LightGBM: pipeline/training.py gives the objective.
+Nothing here knows LightGBM: pipeline/tuning.py gives the objective.
 """
 
 from __future__ import annotations

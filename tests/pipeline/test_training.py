@@ -376,7 +376,8 @@ def test_spec_round_trips_through_json(trained_model):
 def test_tuning_explores_the_space_without_failed_trials(trained_model, tmp_path):
     """Trials share one LightGBM Dataset while changing min_data_in_leaf and friends."""
     import optuna
-    from pipeline.training import load_splits, tune
+    from pipeline.splits import load_splits
+    from pipeline.tuning import tune
     from trained import small_budget
 
     settings = small_budget(
@@ -394,7 +395,8 @@ def test_tuning_explores_the_space_without_failed_trials(trained_model, tmp_path
 
 
 def test_trials_train_on_a_sample_and_the_best_parameters_on_every_row(trained_model, tmp_path):
-    from pipeline.training import load_splits, tune, tuning_sample
+    from pipeline.splits import load_splits
+    from pipeline.tuning import tune, tuning_sample
     from trained import small_budget
 
     settings = small_budget(
@@ -443,7 +445,7 @@ PRODUCTION_PARAMS = {
     ids=["no-production", "a-day-added", "much-added", "rows-unknown", "params-unreadable"],
 )
 def test_tuning_plan_table(production, train_rows, trials, timeout_s, warm):
-    from pipeline.training import ProductionRun, plan_tuning
+    from pipeline.tuning import ProductionRun, plan_tuning
     from trained import small_budget
 
     settings = small_budget(
@@ -467,7 +469,7 @@ def test_tuning_plan_table(production, train_rows, trials, timeout_s, warm):
 
 
 def test_logged_params_out_of_the_space_are_clipped_into_it():
-    from pipeline.training import SEARCH_SPACE, searched_params
+    from pipeline.tuning import SEARCH_SPACE, searched_params
 
     params = searched_params({**PRODUCTION_PARAMS, "num_leaves": "4000", "learning_rate": "0.001"})
 
@@ -478,7 +480,8 @@ def test_logged_params_out_of_the_space_are_clipped_into_it():
 def test_a_next_run_starts_from_production_params_with_a_smaller_budget(trained_model, tmp_path):
     """On the data production was trained on (no rows added), tuning enqueues production's
     own parameters as its first trial and runs the small budget only."""
-    from pipeline.training import load_splits, plan_tuning, production_run, tune
+    from pipeline.splits import load_splits
+    from pipeline.tuning import plan_tuning, production_run, tune
     from trained import small_budget
 
     settings = small_budget(

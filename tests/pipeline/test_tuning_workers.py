@@ -74,7 +74,7 @@ def settings(postgres_db, tmp_path, monkeypatch):
 
 
 def _prepared(settings, name: str) -> optuna.Study:
-    from pipeline.training import load_study, prepare_tuning
+    from pipeline.tuning import load_study, prepare_tuning
 
     assert prepare_tuning(settings, OBJECTIVE, name) == [[0], [1]]
     return load_study(settings, name)
@@ -94,8 +94,12 @@ def _failed(study: optuna.Study) -> list[int]:
 
 
 def test_two_workers_share_the_budget_without_duplicates(settings, tmp_path):
-    from pipeline.training import run_workers, train_and_log
+    from pipeline.training import train_and_log
+    from pipeline.tuning import run_workers
 
+    # No worker dies here: a grace long enough that a loaded machine's late heartbeat never
+    # fails a trial that is still running (the kill test below keeps it short).
+    settings = settings.model_copy(update={"optuna_grace_s": 60})
     study = _prepared(settings, "two-workers")
     run_workers(settings, OBJECTIVE, "two-workers", [0, 1])
     trials = study.trials
@@ -141,7 +145,7 @@ def _running_trial_of(study: optuna.Study, worker: int, timeout_s: float = 120):
 
 
 def test_a_worker_killed_mid_trial_leaves_its_trial_retried_not_running(settings):
-    from pipeline.training import load_study, tune_worker
+    from pipeline.tuning import load_study, tune_worker
 
     study = _prepared(settings, "killed")
     work = functools.partial(tune_worker, settings, OBJECTIVE, "killed")
@@ -181,7 +185,7 @@ def test_a_worker_killed_mid_trial_leaves_its_trial_retried_not_running(settings
 
 def test_sqlite_refuses_two_workers_and_says_why(tmp_path):
     from pipeline.study import SqliteWorkers
-    from pipeline.training import prepare_tuning
+    from pipeline.tuning import prepare_tuning
 
     settings = small_budget(
         proyecto4_home=tmp_path, data_db_url=f"sqlite:///{tmp_path / 'data.db'}", tuning_workers=2
@@ -210,7 +214,7 @@ def test_default_storage_is_the_data_database(data_db_url, storage, tmp_path):
 
 
 def test_one_worker_per_mapped_task_or_all_in_one_local_task(tmp_path):
-    from pipeline.training import worker_slots
+    from pipeline.tuning import worker_slots
 
     settings = small_budget(proyecto4_home=tmp_path, tuning_workers=3)
     assert worker_slots(settings) == [[0], [1], [2]]
