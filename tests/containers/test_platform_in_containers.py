@@ -292,7 +292,7 @@ def test_two_mapped_worker_pods_tune_one_study_to_its_budget(
     prepare, prepare_spec = _running_python(
         cluster,
         {**pods[0], "metadata": {**pods[0]["metadata"], "name": "prepare-tuning-auroc"}},
-        settings + "from pipeline.training import prepare_tuning; "
+        settings + "from pipeline.tuning import prepare_tuning; "
         f"print(prepare_tuning(S(), 'auroc', {TUNING_STUDY!r}))",
     )
     code, logs = run_to_completion(cluster, prepare, 300, prepare_spec)
@@ -303,7 +303,7 @@ def test_two_mapped_worker_pods_tune_one_study_to_its_budget(
         obj, spec = _running_python(
             cluster,
             pod,
-            settings + "from pipeline.training import run_workers; "
+            settings + "from pipeline.tuning import run_workers; "
             f"print(run_workers(S(), 'auroc', {TUNING_STUDY!r}, [{index}]))",
         )
         started.append(cluster.play(cluster.as_pod(obj, spec)))
