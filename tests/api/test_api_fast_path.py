@@ -1,8 +1,12 @@
 """POST /predict/ is a route of the app like the others (fast_path.py): middleware added after
 create_app wraps it, an unexpected exception in it is ServerErrorMiddleware's 500, it routes
-behind a path prefix as FastAPI's routes do, and its OpenAPI entry is built with the rest."""
+behind a path prefix as FastAPI's routes do, its OpenAPI entry is built with the rest, and a
+body above INFERENCE_API_MAX_BODY_BYTES gets 413 before it is parsed, leaving no row."""
 
 from __future__ import annotations
+
+import json
+from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -10,6 +14,10 @@ from api_helpers import (
     FACTORY,
     api_app,
     api_env,
+    database,
+    log_drained,
+    log_rows,
+    metric,
     running_api,
     uvicorn_app,
     wait_until,
@@ -19,9 +27,120 @@ from fastapi.testclient import TestClient
 from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.gzip import GZipMiddleware
 
+# A few records fit (one is about 0.4 KB); the largest test body is a few kilobytes.
+LIMIT = 4096
+
 
 def _ready(client: TestClient) -> None:
     wait_until(lambda: client.get("/ready").status_code == 200, 120, "the model loaded")
+
+
+@pytest.fixture(scope="module")
+def capped(trained_model, postgres_admin_url) -> Iterator[tuple[str, str]]:
+    """An API with a body limit of LIMIT bytes and an inference_log database of its own:
+    (API URL, database URL)."""
+    with (
+        database(postgres_admin_url) as db_url,
+        running_api(api_env(trained_model, db_url, max_body_bytes=LIMIT)) as url,
+    ):
+        yield url, db_url
+
+
+def _chunks(body: bytes, size: int = 500) -> Iterator[bytes]:
+    # httpx sends a generator with Transfer-Encoding: chunked and no Content-Length.
+    for start in range(0, len(body), size):
+        yield body[start : start + size]
+
+
+def test_a_body_declared_too_large_gets_413_before_it_is_parsed(capped):
+    url, _ = capped
+    # Not JSON at all: a 400 would mean the body was parsed first.
+    body = b"x" * (LIMIT + 1)
+
+    response = httpx.post(
+        f"{url}/predict/", content=body, headers={"content-type": "application/json"}
+    )
+
+    assert response.status_code == 413
+    assert response.json()["detail"] == (
+        f"request body too large: {LIMIT + 1} bytes, at most {LIMIT} bytes "
+        "(INFERENCE_API_MAX_BODY_BYTES); send fewer records per request"
+    )
+
+
+def test_a_chunked_body_gets_413_once_its_chunks_pass_the_limit(capped):
+    url, _ = capped
+    request = httpx.Request(
+        "POST",
+        f"{url}/predict/",
+        content=_chunks(b"x" * (LIMIT * 3)),
+        headers={"content-type": "application/json"},
+    )
+    assert "content-length" not in request.headers
+
+    with httpx.Client() as client:
+        response = client.send(request)
+
+    assert response.status_code == 413
+    assert response.json()["detail"].startswith(
+        f"request body too large: more than {LIMIT} bytes sent, at most {LIMIT} bytes"
+    )
+
+
+@pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
+def test_a_body_at_the_limit_is_served(capped, record, chunked):
+    url, _ = capped
+    count = LIMIT // (len(json.dumps(record)) + 2)
+    body = json.dumps([record] * count).encode()
+    body += b" " * (LIMIT - len(body))  # JSON allows trailing whitespace
+    assert len(body) == LIMIT
+
+    response = httpx.post(
+        f"{url}/predict/",
+        content=_chunks(body) if chunked else body,
+        headers={"content-type": "application/json"},
+    )
+
+    assert response.status_code == 200
+    assert len(response.json()["predictions"]) == count
+
+
+def test_refused_bodies_are_counted_and_leave_no_row(capped, record):
+    url, db_url = capped
+    log_drained(url)
+    rows, invalid = log_rows(db_url), metric(url, "predict_requests_total", outcome="invalid")
+    too_many = json.dumps([record] * (LIMIT // len(json.dumps(record)) + 1)).encode()
+    assert len(too_many) > LIMIT
+
+    declared = httpx.post(
+        f"{url}/predict/", content=too_many, headers={"content-type": "application/json"}
+    )
+    chunked = httpx.post(
+        f"{url}/predict/", content=_chunks(too_many), headers={"content-type": "application/json"}
+    )
+    served = httpx.post(f"{url}/predict/", json=record)
+    log_drained(url)
+
+    assert (declared.status_code, chunked.status_code, served.status_code) == (413, 413, 200)
+    assert log_rows(db_url) == rows + 1
+    assert metric(url, "predict_requests_total", outcome="invalid") == invalid + 2
+
+
+def test_the_default_limit_admits_a_largest_list_of_keyed_pretty_printed_records(record):
+    from inference_api.settings import ApiSettings
+
+    settings = ApiSettings()
+    keyed = {
+        **record,
+        "key": {
+            "request_id": "0f8fad5b-d9cb-469f-a165-70867728950e",
+            "flight": {"date": "2013-03-01", "carrier": "UA", "number": 1545, "origin": "EWR"},
+        },
+    }
+    largest = json.dumps([keyed] * settings.max_records, indent=2).encode()
+
+    # Twice over: room for longer numbers and request ids than the example's.
+    assert 2 * len(largest) <= settings.max_body_bytes
 
 
 @pytest.mark.parametrize(
@@ -127,11 +246,11 @@ def test_the_openapi_entry_of_predict_names_its_body_answers_and_refusals(api):
     }
     assert [p["name"] for p in operation["parameters"]] == ["contributions"]
     responses = operation["responses"]
-    assert set(responses) == {"200", "400", "401", "403", "415", "422", "503"}
+    assert set(responses) == {"200", "400", "401", "403", "413", "415", "422", "503"}
     assert responses["200"]["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/PredictResponse"
     }
-    for status in ("415", "422"):
+    for status in ("413", "422"):
         assert responses[status]["content"]["application/json"]["schema"] == {
             "$ref": "#/components/schemas/ErrorDetail"
         }

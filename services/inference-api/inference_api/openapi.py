@@ -21,7 +21,7 @@ from inference_api.schemas import ErrorDetail, PredictResponse
 
 REF = "#/components/schemas/{model}"
 # What POST /predict/ answers besides 200, each with {"detail": ...}.
-PREDICT_ERRORS = (400, 401, 403, 415, 422, 503)
+PREDICT_ERRORS = (400, 401, 403, 413, 415, 422, 503)
 
 
 def feature_schema(feature) -> dict:
