@@ -12,7 +12,7 @@ One run, same machine, same registered model version (default: the `production` 
   - api-keys: as `api`, with API keys required (INFERENCE_API_API_KEYS) and sent: the cost
               of the key check
 With --profile, no figures: the API runs under cProfile (every thread) while wrk sends one
-record, then a list of 1,000, and the script prints where a request's time goes (parse,
+record, then a list of 1,000, and the script prints where a request's time goes (read/parse,
 validate/encode, predict, answer, log submit, the HTTP stack) in each thread's busy time, what
 the log writer thread spends per request (making the rows, the binary COPY) and how long
 requests waited for room in the log buffer. cProfile adds its own cost to every Python call,
@@ -145,7 +145,10 @@ def profiled_app() -> FastAPI:
 
 # Functions whose cumulative time makes a category (module file suffix, function name).
 LOOP_PARTS = {
-    "parse": [("inference_api/predict.py", "parse_records"), ("requests.py", "body")],
+    "read/parse": [
+        ("inference_api/predict.py", "parse_records"),
+        ("inference_api/fast_path.py", "read_body"),
+    ],
     "validate/encode": [("inference_api/predict.py", "encode"), ("predict.py", "take_keys")],
     "predict": [("inference_api/predict.py", "predict")],
     "answer": [("inference_api/predict.py", "answer")],
@@ -497,7 +500,8 @@ def report(results: list[Result], logged: bool) -> None:
         )
     api, floor, lists = by["api"], by["floor"], by["api-list"]
     targets = [
-        ("api / floor >= 0.35", api.requests_per_s / floor.requests_per_s, 0.35),
+        # Issue 25: /predict/ became a route under the middleware stack, keeping this much.
+        ("api / floor >= 0.55", api.requests_per_s / floor.requests_per_s, 0.55),
         ("api p99 < 5 ms", api.p99_ms, 5),
         ("1,000-row list >= 100k rows/s", lists.rows_per_s, 100_000),
         ("every served row logged", float(logged), 1),

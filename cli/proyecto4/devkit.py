@@ -12,7 +12,7 @@ import os
 import re
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import httpx
 from proyecto4_common.database import UnsupportedDatabaseUrl, create_database_engine, database_url
@@ -41,11 +41,15 @@ def db_answers(url: str) -> bool:
 
 @contextlib.contextmanager
 def uvicorn_app(
-    factory: str, env: dict[str, str] | None = None, health: str = "/health", timeout: float = 120
+    factory: str,
+    env: dict[str, str] | None = None,
+    health: str = "/health",
+    timeout: float = 120,
+    options: Sequence[str] = (),
 ) -> Iterator[str]:
     """Serves `module:factory` with uvicorn on a free port; yields its base URL once `health`
-    answers (within `timeout` seconds). MLflow's client fails fast in it, as in the images
-    (MLFLOW_CLIENT_ENV)."""
+    answers (within `timeout` seconds). `options`: more uvicorn options (`--root-path /x`).
+    MLflow's client fails fast in it, as in the images (MLFLOW_CLIENT_ENV)."""
     env = {**mlflow_client_env(os.environ), **(env or {})}
     port = free_port()
     # No access log, as the API is deployed (and a quieter log).
@@ -58,6 +62,7 @@ def uvicorn_app(
         "--port",
         str(port),
         "--no-access-log",
+        *options,
     ]
     url = f"http://127.0.0.1:{port}"
     with running(args, url + health, env, timeout=timeout):

@@ -39,10 +39,21 @@ def api_env(trained_model, db_url: str, **settings) -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def running_api(env: dict[str, str]) -> Iterator[str]:
-    """The API as a uvicorn process; yields its base URL once /ready answers 200."""
-    with uvicorn_app(FACTORY, env, health="/ready") as url:
+def running_api(env: dict[str, str], *options: str) -> Iterator[str]:
+    """The API as a uvicorn process (with more uvicorn `options`); yields its base URL once
+    /ready answers 200."""
+    with uvicorn_app(FACTORY, env, health="/ready", options=options) as url:
         yield url
+
+
+def api_app(trained_model, db_url: str, **settings):
+    """The API as an app object in this process (create_app with the settings of api_env),
+    for tests that add to it before it starts or call it through TestClient."""
+    from inference_api.app import create_app
+    from inference_api.settings import ApiSettings
+
+    env = {k.lower(): v for k, v in api_env(trained_model, db_url, **settings).items()}
+    return create_app(ApiSettings(**{k.removeprefix("inference_api_"): v for k, v in env.items()}))
 
 
 @contextlib.contextmanager

@@ -7,7 +7,16 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from api_helpers import ADMIN, ADMIN_TOKEN, api_env, bearer, metric, running_api, versions_of
+from api_helpers import (
+    ADMIN,
+    ADMIN_TOKEN,
+    api_app,
+    api_env,
+    bearer,
+    metric,
+    running_api,
+    versions_of,
+)
 from fastapi.testclient import TestClient
 
 KEYS = ("key-one-0123456789abcdef", "key-two-0123456789abcdef")
@@ -179,16 +188,8 @@ def test_openapi_documents_the_schemes(api_with):
     )
 
 
-def _app(trained_model, log_db, **settings):
-    from inference_api.app import create_app
-    from inference_api.settings import ApiSettings
-
-    env = {k.lower(): v for k, v in api_env(trained_model, log_db, **settings).items()}
-    return create_app(ApiSettings(**{k.removeprefix("inference_api_"): v for k, v in env.items()}))
-
-
 def test_without_an_admin_token_admin_endpoints_are_disabled(trained_model, log_db):
-    app = _app(trained_model, log_db, admin_token="")
+    app = api_app(trained_model, log_db, admin_token="")
     with TestClient(app) as client:
         refused = client.post("/load_model/", headers=ADMIN)
         counted = client.get("/metrics").text
@@ -202,7 +203,7 @@ def test_without_an_admin_token_admin_endpoints_are_disabled(trained_model, log_
 
 @pytest.mark.parametrize("setting", ["admin_token", "api_keys"])
 def test_a_short_credential_stops_the_start_without_showing_it(trained_model, log_db, setting):
-    app = _app(trained_model, log_db, **{setting: "short-secret"})
+    app = api_app(trained_model, log_db, **{setting: "short-secret"})
 
     with pytest.raises(ValueError) as refused, TestClient(app):
         pass

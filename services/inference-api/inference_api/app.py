@@ -18,7 +18,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from inference_api.auth import Guard
-from inference_api.fast_path import InferenceApp
+from inference_api.fast_path import predict_route
 from inference_api.inference_log import InferenceLogWriter
 from inference_api.metrics import ApiMetrics
 from inference_api.model_store import ModelHolder, ModelLoadError, ModelStore
@@ -99,6 +99,12 @@ async def lifespan(app: FastAPI):
         await asyncio.to_thread(writer.stop, settings.log_drain_timeout_s)
 
 
+async def _server_error(request: Request, exc: Exception) -> JSONResponse:
+    # ServerErrorMiddleware's answer to an unexpected exception on any route: JSON like every
+    # other error (the server still logs the traceback, since the middleware re-raises).
+    return JSONResponse({"detail": "Internal Server Error"}, status_code=500)
+
+
 async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
     problems = "; ".join(
         f"{'.'.join(str(p) for p in error['loc'])}: {error['msg']}" for error in exc.errors()
@@ -107,15 +113,18 @@ async def _validation_error(request: Request, exc: RequestValidationError) -> JS
 
 
 def create_app(settings: ApiSettings | None = None) -> FastAPI:
-    app = InferenceApp(
+    app = FastAPI(
         title="proyecto4 inference API",
         version="1",
         description="Predicts whether a flight arrives more than 15 minutes late.",
         lifespan=lifespan,
     )
     app.state.settings = settings or ApiSettings()
+    # POST /predict/ first: the busiest route is matched before any other.
+    app.router.routes.insert(0, predict_route())
     app.include_router(router)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(Exception, _server_error)
 
     documents: dict[str | None, dict] = {}
 

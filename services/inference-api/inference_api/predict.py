@@ -1,8 +1,9 @@
 """The /predict/ hot path: raw body -> records -> float64 matrix -> booster -> JSON bytes.
 
 No pydantic or pandas per request: orjson parses, the spec's RecordEncoder validates and
-encodes, and the answer is written with orjson. `serve` is the whole request, whichever
-way it arrives (fast_path.py, or the FastAPI route).
+encodes, and the answer is written with orjson. `refusal` and `serve` are what the route
+(fast_path.py) asks of it: whether the caller may predict, then the whole request once its
+body is read.
 """
 
 from __future__ import annotations
@@ -160,19 +161,23 @@ def error_reply(status: int, detail: str, headers: dict[str, str] | None = None)
     return Reply(status, orjson.dumps({"detail": detail}), headers)
 
 
+def refusal(services: Services, authorization: str | None) -> Reply | None:
+    """The answer to a caller without a valid API key (counted); None when it may go on,
+    which is always while API keys are off."""
+    if services.guard.api_keys is None:
+        return None
+    refused = services.guard.api_key_refusal(PREDICT_PATH, authorization)
+    if refused is None:
+        return None
+    return error_reply(refused.status_code, refused.detail, refused.headers)
+
+
 async def serve(
-    services: Services,
-    body: bytes,
-    content_type: str | None,
-    authorization: str | None,
-    with_contributions: bool,
+    services: Services, body: bytes, content_type: str | None, with_contributions: bool
 ) -> Reply:
-    """One POST /predict/: every answer, error or not, and what it counts and logs."""
+    """One admitted POST /predict/ with its body: every answer, error or not, and what it
+    counts and logs."""
     started = time.perf_counter()
-    if services.guard.api_keys is not None:
-        refused = services.guard.api_key_refusal(PREDICT_PATH, authorization)
-        if refused is not None:
-            return error_reply(refused.status_code, refused.detail, refused.headers)
     model = services.holder.current
     if model is None:
         return error_reply(503, no_model_detail(services.holder))

@@ -1,15 +1,14 @@
-"""The API's endpoints."""
+"""The API's endpoints but POST /predict/, a raw ASGI route of its own (fast_path.py)."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, Request, Response
+from fastapi import APIRouter, Body, Depends, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from proyecto4_common.names import LOAD_MODEL_PATH, PREDICT_PATH
+from proyecto4_common.names import LOAD_MODEL_PATH
 
-from inference_api import predict as hot
 from inference_api.auth import require_admin
 from inference_api.model_store import LoadedModel, ModelLoadError
 from inference_api.schemas import (
@@ -18,7 +17,6 @@ from inference_api.schemas import (
     LoadedModelInfo,
     LoadModelRequest,
     ModelInfo,
-    PredictResponse,
     Ready,
 )
 from inference_api.services import Services, get_model, get_services
@@ -32,25 +30,6 @@ def _errors(*statuses: int) -> dict:
 
 def _error(status: int, detail: str) -> Response:
     return JSONResponse({"detail": detail}, status_code=status)
-
-
-@router.post(
-    PREDICT_PATH,
-    response_model=None,
-    responses={200: {"model": PredictResponse}, **_errors(400, 401, 403, 415, 422, 503)},
-    summary="Predict whether flights arrive delayed",
-)
-async def predict(request: Request, contributions: bool = False) -> Response:
-    # The app serves this path before routing (fast_path.py); this route documents it and
-    # serves it wherever the router is mounted without that.
-    reply = await hot.serve(
-        request.app.state.services,
-        await request.body(),
-        request.headers.get("content-type"),
-        request.headers.get("authorization"),
-        contributions,
-    )
-    return Response(reply.body, reply.status, reply.headers, media_type="application/json")
 
 
 @router.post(

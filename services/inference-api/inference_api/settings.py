@@ -31,6 +31,11 @@ class ApiSettings(CommonSettings):
     watch_interval_s: float = _env("WATCH_INTERVAL_S", 30.0, ge=0)
     # Largest list accepted by POST /predict/.
     max_records: int = _env("MAX_RECORDS", 10_000, ge=1)
+    # Largest POST /predict/ body, in bytes; above it: 413 before the body is parsed (or, with
+    # no Content-Length, read past the limit). 16 MiB lets a largest list of 10,000 records
+    # through at 1.6 KB a record, over twice a pretty-printed record of the flight model with
+    # its key (0.7 KB); raise it with max_records.
+    max_body_bytes: int = _env("MAX_BODY_BYTES", 16 * 1024 * 1024, ge=1)
     # inference_log writer: rows kept in memory while the DB is slow or down, rows per
     # INSERT, longest wait before a partial batch is written, pause between retries.
     log_buffer_rows: int = _env("LOG_BUFFER_ROWS", 200_000, ge=1)
