@@ -261,8 +261,8 @@ TUNING_WORKERS = 2
 
 def _running_python(cluster, pod: dict, code: str) -> tuple[dict, dict]:
     """`pod` (name, labels) and its spec running `code` with the DAGs folder on the path, as
-    the task would import it, and two tuning workers; only the command and those two
-    variables differ from what the executor builds."""
+    the task would import it; only the command and that variable differ from what the
+    executor builds (two tuning workers come from values-containers.yaml)."""
     config = configparser.ConfigParser(interpolation=None)
     config.read_string(cluster.find("ConfigMap", f"{RELEASE}-config")["data"]["airflow.cfg"])
     spec = json.loads(json.dumps(pod["spec"]))
@@ -271,7 +271,6 @@ def _running_python(cluster, pod: dict, code: str) -> tuple[dict, dict]:
     container["env"] = [
         *container.get("env", []),
         {"name": "PYTHONPATH", "value": config["core"]["dags_folder"]},
-        {"name": "PIPELINE_TUNING_WORKERS", "value": str(TUNING_WORKERS)},
     ]
     return {"kind": "Pod", "metadata": pod["metadata"]}, spec
 
