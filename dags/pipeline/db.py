@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from importlib import resources
@@ -79,15 +78,17 @@ def _copy_blocks(conn: Connection, table: str, columns: list[str], blocks: list[
 
 
 def _insert_block(conn: Connection, table: str, block: pd.DataFrame) -> None:
-    columns = list(block.columns)
-    statement = text(
-        f'INSERT INTO "{table}" ({", ".join(columns)}) VALUES ({", ".join(":" + c for c in columns)})'
+    """SQLite (the other backend DATA_DB_URL takes): one executemany of plain tuples through
+    the driver (sqlite3 loops over them in C). A SQLAlchemy statement with a dict per row
+    spent most of a 200,000-row rewrite of clean_data building and binding the dicts."""
+    columns = ", ".join(f'"{c}"' for c in block.columns)
+    marks = ", ".join("?" * len(block.columns))  # sqlite3's qmark style
+    plain = block.astype(object)
+    plain = plain.where(plain.notna(), None)  # NaN and NA as NULL
+    conn.exec_driver_sql(
+        f'INSERT INTO "{table}" ({columns}) VALUES ({marks})',
+        list(plain.itertuples(index=False, name=None)),
     )
-    records = [
-        {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()}
-        for row in block.astype(object).to_dict("records")
-    ]
-    conn.execute(statement, records)
 
 
 def replace_table(engine: Engine, table: str, frame: pd.DataFrame, block_size: int) -> None:
