@@ -285,9 +285,12 @@ def register_champion(
         from pipeline.training import log_forward_evaluation
 
         # Its backtest band must be logged before it serves: decay is judged against it.
-        log_forward_evaluation(
-            settings, client, next(c for c in candidates if c["version"] == winner)
-        )
+        champion = next(c for c in candidates if c["version"] == winner)
+        if champion.get("params") is not None:
+            log_forward_evaluation(settings, client, champion)
+        else:
+            # A version registered outside train_and_log: nothing to refit it from.
+            log.warning("v%s carries no training parameters: promoted without a backtest", winner)
         client.set_registered_model_alias(MODEL_NAME, PRODUCTION_ALIAS, winner)
         if decision["previous_version"]:
             # The chain `helm proyecto4 rollback` follows back.
