@@ -34,6 +34,11 @@ class Splits:
     # rows this model never saw.
     data_until: str | None = None
 
+    def rows(self, parts: tuple[str, ...]) -> tuple[pd.DataFrame, np.ndarray]:
+        """The encoded rows and labels of `parts`, in that order, as one set."""
+        X = pd.concat([self.X[n] for n in parts], ignore_index=True)
+        return X, np.concatenate([self.y[n] for n in parts])
+
 
 def load_splits(settings: PipelineSettings) -> Splits:
     return splits_of(pd.read_sql_table(CLEAN_TABLE, make_engine(settings.data_db_url)))

@@ -9,7 +9,6 @@ import tempfile
 from pathlib import Path
 
 import lightgbm as lgb
-import numpy as np
 import optuna
 import pandas as pd
 from proyecto4_common.feature_spec import FeatureSpec
@@ -79,8 +78,7 @@ def refit(
     parts: tuple[str, ...] = MEASURED_FIT,
 ) -> lgb.Booster:
     """The chosen parameters with `rounds` trees on the rows of `parts`."""
-    X = pd.concat([splits.X[n] for n in parts], ignore_index=True)
-    y = np.concatenate([splits.y[n] for n in parts])
+    X, y = splits.rows(parts)
     return lgb.train(
         {**base_params(settings, objective), **params},
         training_set(X, y, splits.spec),
@@ -123,15 +121,12 @@ def log_forward_evaluation(settings: PipelineSettings, client, candidate: dict) 
     full_params = {**base_params(settings, candidate["objective"]), **candidate["params"]}
     rounds = candidate["rounds"]
     run_id = candidate["run_id"]
-    X = pd.concat([splits.X[n] for n in ("train", "validation", "test")], ignore_index=True)
-    y = np.concatenate([splits.y[n] for n in ("train", "validation", "test")])
+    X, y = splits.rows(SERVED_FIT)  # every row, as the served model
     metrics: dict[str, float] = {}
     params: dict = {"forward_evaluation": "promoted candidate"}
     with tempfile.TemporaryDirectory() as tmp:
         if splits.days and settings.backtest_folds:
-            days = pd.concat(
-                [splits.days[n] for n in ("train", "validation", "test")], ignore_index=True
-            )
+            days = pd.concat([splits.days[n] for n in SERVED_FIT], ignore_index=True)
             folds = settings.backtest_folds
             # A short window (a first run ingests a week) gets shorter folds rather than
             # none: without a backtest, decay could never be judged for the model served.
